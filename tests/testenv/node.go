@@ -20,11 +20,13 @@ import (
 const (
 	// readyTimeout bounds how long StartNoded waits for the SMB port.
 	readyTimeout = 60 * time.Second
-	// stopTimeout is how long Stop waits after SIGTERM before SIGKILL.
-	stopTimeout = 10 * time.Second
 	// maxLoggedLines caps how much of noded's output goes to t.Log.
 	maxLoggedLines = 20000
 )
+
+// stopTimeout is how long Stop waits after SIGTERM before SIGKILL (a
+// variable so that testenv's own tests can shorten it).
+var stopTimeout = 10 * time.Second
 
 // Node is an SMB server under test: a noded started by StartNoded, or an
 // external server named by SHOAL_TEST_SERVER (External set, no process).
@@ -336,4 +338,10 @@ func (w *logWriter) alarm() string {
 		w.partial = nil
 	}
 	return w.alarms
+}
+
+func (w *logWriter) tailString() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return string(w.tail)
 }

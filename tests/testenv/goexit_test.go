@@ -1,0 +1,5 @@
+package testenv
+
+import "runtime"
+
+func runtimeGoexit() { runtime.Goexit() }
