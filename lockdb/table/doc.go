@@ -1,0 +1,62 @@
+// Package table is the in-memory state machine a lockdb home node uses to
+// decide every grant for the keys it homes: share modes and delete-pending
+// (Samba's share_mode_lock.c, open_mode_check), oplocks and leases with
+// their breaks (delay_for_oplock, leases_db), byte-range locks with Windows
+// semantics (brlock.c brl_lock_windows, brl_conflict, byte_range_overlap),
+// and per-node ownership so a departed node's records can be dropped and a
+// node's records reasserted to a new home. It does no I/O and starts no
+// goroutines.
+//
+// The invariant: no two conflicting grants (overlapping exclusive byte
+// ranges, incompatible share modes, write caching next to any other data
+// open) coexist for a key. Every decision for a key is made under that
+// key's shard mutex against every record of the key; CheckInvariant
+// verifies it.
+//
+// API summary (all methods are safe for concurrent use and never block;
+// the caller waits on Changed):
+//
+//	New(cfg Config) *Table                       // DefaultConfig(), cfg.Validate()
+//	(*Table).OpenFile(k Key, o Open, disposition uint32) (Result, error)
+//	(*Table).CloseFile(k Key, id OpenID) (CloseResult, error)
+//	(*Table).SetDeleteOnClose(k Key, id OpenID, on bool) error
+//	(*Table).AckBreak(k Key, a BreakAck) error
+//	(*Table).BreakTimedOut(k Key, b Break)
+//	(*Table).ContendLevel2(k Key, writer OpenID) []Break   // before write/lock/truncate
+//	(*Table).Lock(k Key, l LockRequest) error
+//	(*Table).Unlock(k Key, l LockRequest) error
+//	(*Table).CheckIO(k Key, id OpenID, offset, length uint64, write bool) error
+//	(*Table).Changed(k Key) <-chan struct{}
+//	(*Table).DropNode(node string) []Key
+//	(*Table).Export(filter func(Key) bool) []Record
+//	(*Table).Import(recs []Record) error
+//	(*Table).Records(k Key) []Record
+//	(*Table).Keys() []Key
+//	(*Table).CheckInvariant() error
+//
+// Opening a file, as a caller on the home does it:
+//
+//	for {
+//		ch := t.Changed(k)              // before trying: no lost wake-up
+//		res, err := t.OpenFile(k, o, disposition)
+//		deliver(res.Breaks)             // to Break.Owner; arm a timer per AckRequired break
+//		if err != nil || !res.Pending {
+//			return res, err
+//		}
+//		select {                        // acks arrive through AckBreak,
+//		case <-ch:                      // timers call BreakTimedOut(k, b)
+//		case <-ctx.Done():
+//			return Result{}, ctx.Err()
+//		}
+//	}
+//
+// A blocking byte-range lock is the same loop around Lock, retrying while it
+// returns ErrLockNotGranted. Breaks listed in Result.InFlight were handed
+// out by an earlier attempt (possibly before an Import under new sequence
+// numbers); whoever waits for them should time them out too.
+//
+// Errors are the sentinels in errors.go; the SMB layer maps them to
+// NTSTATUS. Lease identity is (Open.ClientGUID, Open.LeaseKey). Checks that
+// span keys (one lease key used on two files) cannot be made by one home
+// and are left to the caller.
+package table

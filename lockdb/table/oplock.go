@@ -1,0 +1,392 @@
+package table
+
+// Oplocks and leases share one vocabulary here, as in Samba: an oplock
+// level is treated as the lease state it caches (batch = RWH, exclusive =
+// RW, level II = R) when deciding breaks and grants.
+
+func oplockToLease(level uint8) uint32 {
+	switch level {
+	case OplockBatch:
+		return LeaseRead | LeaseWrite | LeaseHandle
+	case OplockExclusive:
+		return LeaseRead | LeaseWrite
+	case OplockLevelII:
+		return LeaseRead
+	}
+	return LeaseNone
+}
+
+// leaseToOplock is Samba's map_lease_type_to_oplock.
+func leaseToOplock(state uint32) uint8 {
+	switch state {
+	case LeaseRead | LeaseWrite | LeaseHandle:
+		return OplockBatch
+	case LeaseRead | LeaseWrite:
+		return OplockExclusive
+	case LeaseRead | LeaseHandle, LeaseRead:
+		return OplockLevelII
+	}
+	return OplockNone
+}
+
+// normalizeLease drops a lease state without R to none: Samba grants no
+// lease without read caching.
+func normalizeLease(s uint32) uint32 {
+	s &= LeaseRead | LeaseWrite | LeaseHandle
+	if s&LeaseRead == 0 {
+		return LeaseNone
+	}
+	return s
+}
+
+// cacheState is what an open caches: its lease's state or its oplock level
+// as lease bits.
+func (o *openRec) cacheState() uint32 {
+	if o.lease != nil {
+		return o.lease.state
+	}
+	return oplockToLease(o.Oplock)
+}
+
+// leaseOwner picks the open a lease break is delivered through.
+func (e *entry) leaseOwner(l *leaseRec) *openRec {
+	for _, o := range e.opens {
+		if o.lease == l {
+			return o
+		}
+	}
+	return nil
+}
+
+func (o *openRec) inFlight(k Key) Break {
+	return Break{
+		Key: k, Seq: o.breakSeq, Owner: o.breakOwner, Open: o.ID,
+		OplockFrom: o.Oplock, OplockTo: o.breakTo, AckRequired: true,
+	}
+}
+
+func (l *leaseRec) inFlight(k Key, via OpenID) Break {
+	return Break{
+		Key: k, Seq: l.breakSeq, Owner: l.breakOwner, Open: via, Lease: true,
+		ClientGUID: l.clientGUID, LeaseKey: l.key, LeaseVersion: l.version,
+		LeaseFrom: l.state, LeaseTo: l.breakTo, NewEpoch: l.epoch, AckRequired: true,
+	}
+}
+
+// breakOplock starts breaking o to level to. Breaks from level II need no
+// acknowledgment and apply at once.
+func (s *shard) breakOplock(k Key, o *openRec, to uint8) Break {
+	b := Break{
+		Key: k, Seq: s.nextSeq(), Owner: o.ID.Node, Open: o.ID,
+		OplockFrom: o.Oplock, OplockTo: to,
+		AckRequired: oplockToLease(o.Oplock)&(LeaseWrite|LeaseHandle) != 0,
+	}
+	if b.AckRequired {
+		o.breaking, o.breakTo, o.breakSeq, o.breakOwner = true, to, b.Seq, b.Owner
+	} else {
+		o.Oplock = to
+	}
+	return b
+}
+
+// breakLease starts breaking l to state to (MS-SMB2 3.3.4.7). A lease
+// holding neither W nor H breaks without acknowledgment and applies at once.
+func (s *shard) breakLease(k Key, e *entry, l *leaseRec, to uint32) Break {
+	via := e.leaseOwner(l)
+	if l.version == 2 {
+		l.epoch++
+	}
+	b := Break{
+		Key: k, Seq: s.nextSeq(), Owner: via.ID.Node, Open: via.ID, Lease: true,
+		ClientGUID: l.clientGUID, LeaseKey: l.key, LeaseVersion: l.version,
+		LeaseFrom: l.state, LeaseTo: to, NewEpoch: l.epoch,
+		AckRequired: l.state&(LeaseWrite|LeaseHandle) != 0,
+	}
+	if b.AckRequired {
+		l.breaking, l.breakTo, l.breakSeq, l.breakOwner = true, to, b.Seq, b.Owner
+	} else {
+		l.state = to
+	}
+	return b
+}
+
+// delayForOplock is Samba's delay_for_oplock: it starts the breaks a new
+// open needs and reports whether the open has to wait for them. Write
+// caching is always broken; handle caching too when the open is a sharing
+// violation (the holder may close and so resolve it); an overwrite breaks
+// everything to none. Oplocks break only to level II or none.
+func (t *Table) delayForOplock(s *shard, k Key, e *entry, o *Open, access uint32,
+	sharingViolation, overwrite bool, res *Result) (delay bool) {
+	delayMask := LeaseWrite
+	if sharingViolation {
+		delayMask = LeaseHandle
+	}
+	target := func(cur uint32, lease bool) uint32 {
+		to := cur &^ delayMask
+		if overwrite && delayMask&LeaseHandle == 0 {
+			to &^= LeaseHandle | LeaseRead
+		}
+		if !lease {
+			to &^= LeaseHandle | LeaseWrite
+		}
+		return to
+	}
+
+	for _, x := range e.opens {
+		if x.lease != nil || x.Oplock == OplockNone {
+			continue
+		}
+		cur := oplockToLease(x.Oplock)
+		to := target(cur, false)
+		if cur&^to == 0 {
+			continue
+		}
+		if cur&delayMask != 0 {
+			delay = true
+		}
+		if x.breaking {
+			res.InFlight = append(res.InFlight, x.inFlight(k))
+			continue
+		}
+		res.Breaks = append(res.Breaks, s.breakOplock(k, x, leaseToOplock(to)))
+	}
+
+	if isLeaseStatOpen(access) {
+		return delay
+	}
+	for _, l := range e.leases {
+		if o.Oplock == OplockLease && l.clientGUID == o.ClientGUID && l.key == o.LeaseKey {
+			continue // a client never breaks its own lease
+		}
+		cur := l.state
+		to := target(cur, true)
+		if cur&^to == 0 {
+			if l.breaking {
+				delay = true
+				res.InFlight = append(res.InFlight, l.inFlight(k, e.leaseOwner(l).ID))
+			}
+			continue
+		}
+		if l.breaking {
+			delay = true
+			res.InFlight = append(res.InFlight, l.inFlight(k, e.leaseOwner(l).ID))
+			continue
+		}
+		if cur&delayMask != 0 {
+			delay = true
+		}
+		res.Breaks = append(res.Breaks, s.breakLease(k, e, l, normalizeLease(to)))
+	}
+	return delay
+}
+
+// grant decides the caching a new open gets (Samba's delay_for_oplock
+// "grant:" part, try_lease_upgrade and grant_new_fsp_lease) and records it
+// in rec and res. Write caching only for an open that is alone apart from
+// stat opens and its own lease; nothing at all while another open caches
+// writes (a stat open does not break it); no handle caching for a lease
+// next to an oplock, no oplock next to a handle lease.
+func (t *Table) grant(e *entry, rec *openRec, access uint32, overwrite bool, res *Result) {
+	o := &rec.Open
+	isLease := o.Oplock == OplockLease
+	var own *leaseRec
+	var requested uint32
+	if isLease {
+		requested = o.LeaseState & (LeaseRead | LeaseWrite | LeaseHandle)
+		own = e.findLease(o.ClientGUID, o.LeaseKey)
+	} else {
+		requested = oplockToLease(o.Oplock)
+	}
+
+	var disallowWrite, gotHandle, gotOplock, otherWrite bool
+	for _, x := range e.opens {
+		same := own != nil && x.lease == own
+		xs := x.cacheState()
+		if xs&LeaseHandle != 0 {
+			gotHandle = true
+		}
+		if x.lease == nil && x.Oplock != OplockNone {
+			gotOplock = true
+		}
+		if !same && (x.Oplock != OplockNone || !isOplockStatOpen(mapGeneric(x.Access))) {
+			disallowWrite = true
+		}
+		if !same && xs&LeaseWrite != 0 {
+			otherWrite = true // only a stat open gets here past delayForOplock
+		}
+	}
+
+	granted := requested
+	if isLease {
+		granted = normalizeLease(granted)
+		if granted == LeaseWrite || granted == LeaseWrite|LeaseHandle {
+			granted = LeaseNone
+		}
+	}
+	if !overwrite && len(e.locks) > 0 {
+		granted &^= LeaseRead | LeaseHandle
+	}
+	if disallowWrite {
+		granted &^= LeaseWrite
+	}
+	if otherWrite {
+		granted = LeaseNone
+	}
+
+	if !isLease {
+		if gotHandle {
+			granted = LeaseNone
+		}
+		rec.Oplock = leaseToOplock(granted)
+		res.Oplock = rec.Oplock
+		return
+	}
+
+	if gotOplock {
+		granted &^= LeaseHandle
+	}
+	granted = normalizeLease(granted)
+	if own != nil {
+		existing := own.state
+		if existing&requested == existing && granted != existing && granted == requested && !own.breaking {
+			own.state = granted
+			own.epoch++
+		}
+	} else {
+		own = &leaseRec{
+			clientGUID: o.ClientGUID, key: o.LeaseKey, parent: o.ParentLeaseKey,
+			version: o.LeaseVersion, state: granted, epoch: o.LeaseEpoch,
+		}
+		if granted != LeaseNone {
+			own.epoch++
+		}
+		e.leases = append(e.leases, own)
+	}
+	own.refs++
+	rec.lease = own
+	rec.Oplock = OplockLease
+	res.Oplock = OplockLease
+	res.LeaseState = own.state
+	res.LeaseEpoch = own.epoch
+	res.LeaseBreaking = own.breaking
+}
+
+// AckBreak records a client's answer to a break (MS-SMB2 3.3.5.22). For an
+// oplock: ErrNoSuchOpen, ErrNotBreaking, ErrInvalidParameter (ack with the
+// lease level; the oplock drops to none) or ErrInvalidOplockProtocol (a
+// level above the break's; the oplock drops to none). For a lease:
+// ErrNoSuchLease, ErrNotBreaking, ErrRequestNotAccepted (state not within
+// the break's). Waiters on k are woken. It never blocks.
+func (t *Table) AckBreak(k Key, a BreakAck) error {
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[k]
+	if a.Lease {
+		var l *leaseRec
+		if e != nil {
+			l = e.findLease(a.ClientGUID, a.LeaseKey)
+		}
+		if l == nil {
+			return ErrNoSuchLease
+		}
+		if !l.breaking {
+			return ErrNotBreaking
+		}
+		if a.LeaseState&^l.breakTo != 0 {
+			return ErrRequestNotAccepted
+		}
+		l.state = a.LeaseState
+		l.breaking = false
+		s.wake(k)
+		return nil
+	}
+	if e == nil {
+		return ErrNoSuchOpen
+	}
+	_, o := e.findOpen(a.Open)
+	if o == nil {
+		return ErrNoSuchOpen
+	}
+	if o.lease != nil || !o.breaking {
+		return ErrNotBreaking
+	}
+	defer s.wake(k)
+	o.breaking = false
+	switch {
+	case a.Oplock == OplockLease:
+		o.Oplock = OplockNone
+		return ErrInvalidParameter
+	case a.Oplock != OplockNone && a.Oplock != OplockLevelII,
+		oplockToLease(a.Oplock)&^oplockToLease(o.breakTo) != 0:
+		o.Oplock = OplockNone
+		return ErrInvalidOplockProtocol
+	}
+	o.Oplock = a.Oplock
+	return nil
+}
+
+// BreakTimedOut ends a break whose acknowledgment did not arrive in time
+// (MS-SMB2 3.3.2.1 oplock break acknowledgment timer): the oplock or lease
+// drops to none and waiters are woken. It does nothing when that break
+// (matched by b.Seq) is no longer in flight. It never blocks.
+func (t *Table) BreakTimedOut(k Key, b Break) {
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[k]
+	if e == nil {
+		return
+	}
+	if b.Lease {
+		if l := e.findLease(b.ClientGUID, b.LeaseKey); l != nil && l.breaking && l.breakSeq == b.Seq {
+			l.state, l.breaking = LeaseNone, false
+			s.wake(k)
+		}
+		return
+	}
+	if _, o := e.findOpen(b.Open); o != nil && o.breaking && o.breakSeq == b.Seq {
+		o.Oplock, o.breaking = OplockNone, false
+		s.wake(k)
+	}
+}
+
+// ContendLevel2 is Samba's contend_level2_oplocks_begin: before a write,
+// a lock or a truncate through open id, every level II oplock and every
+// lease with read caching other than the writer's own lease is broken to
+// none. The returned breaks are to be delivered; those with AckRequired
+// (read-handle leases) are awaited like any other, but the writer does not
+// wait. It never blocks.
+func (t *Table) ContendLevel2(k Key, id OpenID) []Break {
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[k]
+	if e == nil {
+		return nil
+	}
+	_, self := e.findOpen(id)
+	var own *leaseRec
+	if self != nil {
+		own = self.lease
+		if self.cacheState()&LeaseWrite != 0 {
+			return nil // alone: nobody else caches reads
+		}
+	}
+	var out []Break
+	for _, l := range e.leases {
+		if l == own || l.breaking || l.state&LeaseRead == 0 {
+			continue
+		}
+		out = append(out, s.breakLease(k, e, l, LeaseNone))
+	}
+	for _, x := range e.opens {
+		if x.lease == nil && x.Oplock == OplockLevelII && !x.breaking {
+			out = append(out, s.breakOplock(k, x, OplockNone))
+		}
+	}
+	if len(out) > 0 {
+		s.wake(k)
+	}
+	return out
+}
