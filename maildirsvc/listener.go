@@ -47,24 +47,25 @@ func (l *listener) Accept() (net.Conn, error) {
 }
 
 // trackedConn is one accepted connection. While the server is closing, reads
-// outside a DATA transfer fail at once with a timeout, so that go-smtp answers
-// "421 4.4.2" and hangs up, while a transfer in progress finishes normally.
+// outside a transaction (MAIL to the final reply) fail at once with a timeout,
+// so that go-smtp answers "421 4.4.2" and hangs up, while a transaction in
+// progress finishes normally.
 type trackedConn struct {
 	net.Conn
 	s      *Server
-	inData atomic.Bool
+	inTxn atomic.Bool
 	once   sync.Once
 }
 
 func (c *trackedConn) Read(p []byte) (int, error) {
-	if c.s.closing.Load() && !c.inData.Load() {
+	if c.s.closing.Load() && !c.inTxn.Load() {
 		return 0, os.ErrDeadlineExceeded
 	}
 	return c.Conn.Read(p)
 }
 
 func (c *trackedConn) SetReadDeadline(t time.Time) error {
-	if c.s.closing.Load() && !c.inData.Load() {
+	if c.s.closing.Load() && !c.inTxn.Load() {
 		t = time.Unix(1, 0)
 	}
 	return c.Conn.SetReadDeadline(t)
@@ -79,7 +80,7 @@ func (c *trackedConn) SetDeadline(t time.Time) error {
 
 // kick ends the connection's wait for the next command if it is idle.
 func (c *trackedConn) kick() {
-	if !c.inData.Load() {
+	if !c.inTxn.Load() {
 		c.Conn.SetReadDeadline(time.Unix(1, 0))
 	}
 }

@@ -27,15 +27,29 @@ type rcpt struct {
 
 var _ smtp.LMTPSession = (*session)(nil)
 
+// Reset ends the transaction. A closing server ends the connection once its
+// transaction is over (the replies are written by then).
 func (ss *session) Reset() {
 	ss.from, ss.size, ss.rcpts = "", 0, nil
+	if ss.conn != nil {
+		ss.conn.inTxn.Store(false)
+		if ss.s.closing.Load() {
+			ss.conn.kick()
+		}
+	}
 }
 
 func (ss *session) Logout() error { return nil }
 
 func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
-	ss.Reset()
-	ss.from = from
+	if ss.s.closing.Load() {
+		return smtpError(ErrShuttingDown)
+	}
+	ss.from, ss.size, ss.rcpts = from, 0, nil
+	if ss.conn != nil {
+		// from MAIL to the end of the transaction, Close waits for it
+		ss.conn.inTxn.Store(true)
+	}
 	if opts != nil {
 		ss.size = opts.Size
 	}
@@ -75,15 +89,6 @@ func (f statusFunc) SetStatus(rcpt string, err error) { f(rcpt, err) }
 // recipient folder, answering each recipient only after its copy is durable.
 func (ss *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 	start := time.Now()
-	if ss.conn != nil {
-		ss.conn.inData.Store(true)
-		defer func() {
-			ss.conn.inData.Store(false)
-			if ss.s.closing.Load() {
-				ss.conn.kick()
-			}
-		}()
-	}
 	sp := newSpool(ss.s.cfg.SpoolMemoryBytes, ss.s.cfg.SpoolDir)
 	defer sp.release()
 	if err := readMessage(r, sp, 0, false); err != nil {
