@@ -71,7 +71,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 func (ss *session) Data(r io.Reader) error {
 	var first error
 	err := ss.LMTPData(r, statusFunc(func(_ string, err error) {
-		if first == nil {
+		if first == nil && err != replyDelivered {
 			first = err
 		}
 	}))
@@ -114,7 +114,11 @@ func (ss *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 				ss.log.Warn("delivery failed", "rcpt", rc.raw, "err", err)
 			}
 		}
-		status.SetStatus(rc.raw, smtpError(err))
+		if err == nil {
+			status.SetStatus(rc.raw, replyDelivered)
+		} else {
+			status.SetStatus(rc.raw, smtpError(err))
+		}
 	}
 	return nil
 }

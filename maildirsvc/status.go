@@ -63,3 +63,7 @@ func smtpError(err error) error {
 	o := outcomeOf(err)
 	return &smtp.SMTPError{Code: o.code, EnhancedCode: o.enh, Message: o.text}
 }
+
+// replyDelivered is the per-recipient 250 (go-smtp passes any *SMTPError
+// through, success codes included).
+var replyDelivered = &smtp.SMTPError{Code: 250, EnhancedCode: smtp.EnhancedCode{2, 0, 0}, Message: "Delivered"}
