@@ -29,6 +29,11 @@ var (
 	// STATUS_NOT_SUPPORTED, as Windows does for some classes).
 	ErrUnknownInfoClass = errors.New("wire: unknown information class")
 
+	// ErrInfoLengthMismatch: a SET_INFO buffer is shorter than its
+	// information class requires. The server answers
+	// STATUS_INFO_LENGTH_MISMATCH.
+	ErrInfoLengthMismatch = errors.New("wire: information buffer too short")
+
 	// ErrBufferFull: an encoder was asked to fit an entry into a byte budget
 	// that is too small for it.
 	ErrBufferFull = errors.New("wire: output buffer full")
