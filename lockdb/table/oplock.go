@@ -121,10 +121,20 @@ func (t *Table) delayForOplock(s *shard, k Key, e *entry, o *Open, access uint32
 	if sharingViolation {
 		delayMask = LeaseHandle
 	}
-	target := func(cur uint32, lease bool) uint32 {
+	// need is what must go from cur (Samba's first break_to); the break
+	// itself then goes further: to none on overwrite, to R or none for
+	// oplocks.
+	need := func(cur uint32) uint32 {
 		to := cur &^ delayMask
 		if overwrite && delayMask&LeaseHandle == 0 {
 			to &^= LeaseHandle | LeaseRead
+		}
+		return cur &^ to
+	}
+	target := func(cur uint32, lease bool) uint32 {
+		to := cur &^ need(cur)
+		if overwrite && delayMask&LeaseHandle == 0 {
+			to &^= LeaseRead | LeaseWrite
 		}
 		if !lease {
 			to &^= LeaseHandle | LeaseWrite
@@ -137,8 +147,7 @@ func (t *Table) delayForOplock(s *shard, k Key, e *entry, o *Open, access uint32
 			continue
 		}
 		cur := oplockToLease(x.Oplock)
-		to := target(cur, false)
-		if cur&^to == 0 {
+		if need(cur) == 0 {
 			continue
 		}
 		if cur&delayMask != 0 {
@@ -148,7 +157,7 @@ func (t *Table) delayForOplock(s *shard, k Key, e *entry, o *Open, access uint32
 			res.InFlight = append(res.InFlight, x.inFlight(k))
 			continue
 		}
-		res.Breaks = append(res.Breaks, s.breakOplock(k, x, leaseToOplock(to)))
+		res.Breaks = append(res.Breaks, s.breakOplock(k, x, leaseToOplock(target(cur, false))))
 	}
 
 	if isLeaseStatOpen(access) {
@@ -159,22 +168,17 @@ func (t *Table) delayForOplock(s *shard, k Key, e *entry, o *Open, access uint32
 			continue // a client never breaks its own lease
 		}
 		cur := l.state
-		to := target(cur, true)
-		if cur&^to == 0 {
+		if need(cur) == 0 || l.breaking {
 			if l.breaking {
 				delay = true
 				res.InFlight = append(res.InFlight, l.inFlight(k, e.leaseOwner(l).ID))
 			}
 			continue
 		}
-		if l.breaking {
-			delay = true
-			res.InFlight = append(res.InFlight, l.inFlight(k, e.leaseOwner(l).ID))
-			continue
-		}
 		if cur&delayMask != 0 {
 			delay = true
 		}
+		to := target(cur, true)
 		res.Breaks = append(res.Breaks, s.breakLease(k, e, l, normalizeLease(to)))
 	}
 	return delay
