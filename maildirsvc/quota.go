@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -122,10 +123,14 @@ func (d *deliverer) quotaUsage(t *target) (usage, error) {
 	if err == nil {
 		defer f.Close()
 		fi, serr := f.Stat()
-		if serr == nil && fi.Size() <= maildirsizeMax {
-			b := make([]byte, fi.Size()+1)
-			n, _ := f.Read(b)
-			q, u, perr := parseMaildirsize(b[:n])
+		b, rerr := io.ReadAll(io.LimitReader(f, maildirsizeMax+1))
+		if serr == nil && rerr == nil && len(b) <= maildirsizeMax {
+			// Another node may be appending right now: a last line without
+			// its newline is not read (it is counted next time).
+			if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+				b = b[:i+1]
+			}
+			q, u, perr := parseMaildirsize(b)
 			fresh := time.Since(fi.ModTime()) < staleAfter
 			if perr == nil && q == t.quota && (fresh || !t.quota.exceeds(u, 0)) {
 				return u, nil
