@@ -1,0 +1,230 @@
+package vfs
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestResolve(t *testing.T) {
+	modes(t, func(t *testing.T, fallback bool) {
+		s, dir := newShare(t, Options{}, fallback)
+		mkfiles(t, dir, "top.txt", "Docs/Report.TXT", "Docs/Sub Dir/deep.bin", "Ünïcode/Ärger.txt")
+		long := strings.Repeat("x", 255)
+		tests := []struct {
+			in      string
+			want    string
+			wantErr error
+		}{
+			{"", "", nil},
+			{"top.txt", "top.txt", nil},
+			{"TOP.TXT", "top.txt", nil},
+			{"docs", "Docs", nil},
+			{`docs\report.txt`, "Docs/Report.TXT", nil},
+			{"DOCS/REPORT.txt", "Docs/Report.TXT", nil},
+			{`Docs\Report.TXT`, "Docs/Report.TXT", nil},
+			{`docs\sub dir\DEEP.BIN`, "Docs/Sub Dir/deep.bin", nil},
+			{`ÜNÏCODE\ärger.TXT`, "Ünïcode/Ärger.txt", nil},
+			// Missing last component: parent resolved, client spelling kept.
+			{`docs\New File.txt`, "Docs/New File.txt", ErrNotExist},
+			{"nothing", "nothing", ErrNotExist},
+			{long, long, ErrNotExist},
+			// Missing or non-directory intermediate component.
+			{`nodir\x.txt`, "", ErrPathNotFound},
+			{`docs\nosub\x.txt`, "", ErrPathNotFound},
+			{`top.txt\x`, "", ErrPathNotFound},
+			// Invalid names.
+			{"a:stream", "", ErrInvalidName},
+			{"top.txt::$DATA", "", ErrInvalidName},
+			{"a*b", "", ErrInvalidName},
+			{"a?", "", ErrInvalidName},
+			{"x<", "", ErrInvalidName},
+			{"x>y", "", ErrInvalidName},
+			{"x|y", "", ErrInvalidName},
+			{`x"y`, "", ErrInvalidName},
+			{"a\x01b", "", ErrInvalidName},
+			{"a\x7fb", "", ErrInvalidName},
+			{".", "", ErrInvalidName},
+			{"..", "", ErrInvalidName},
+			{`docs\..\top.txt`, "", ErrInvalidName},
+			{`docs\.\Report.txt`, "", ErrInvalidName},
+			{"trail.", "", ErrInvalidName},
+			{"trail ", "", ErrInvalidName},
+			{`docs.\x`, "", ErrInvalidName},
+			{`\top.txt`, "", ErrInvalidName},
+			{`docs\\Report.txt`, "", ErrInvalidName},
+			{`docs\`, "", ErrInvalidName},
+			{long + "x", "", ErrInvalidName},
+			{"bad\xffutf8", "", ErrInvalidName},
+		}
+		for _, tc := range tests {
+			got, err := s.Resolve(tc.in)
+			wantErr(t, "Resolve("+tc.in+")", err, tc.wantErr)
+			if got != tc.want {
+				t.Errorf("Resolve(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+			// The classes must not overlap: the SMB layer maps each to
+			// its own status.
+			if errors.Is(err, ErrNotExist) && errors.Is(err, ErrPathNotFound) {
+				t.Errorf("Resolve(%q): %v is both not-exist and path-not-found", tc.in, err)
+			}
+		}
+	})
+}
+
+func TestResolveExactWins(t *testing.T) {
+	s, dir := newShare(t, Options{}, false)
+	mkfiles(t, dir, "d/readme", "d/README", "d/ReadMe")
+	for _, name := range []string{"readme", "README", "ReadMe"} {
+		got, err := s.Resolve("d/" + name)
+		if err != nil || got != "d/"+name {
+			t.Errorf("Resolve(d/%s) = %q, %v; want the exact name", name, got, err)
+		}
+	}
+	// Another spelling picks one of them, the same one every time.
+	got, err := s.Resolve("D/rEADME")
+	if err != nil || got != "d/README" {
+		t.Errorf("Resolve(D/rEADME) = %q, %v, want d/README (smallest)", got, err)
+	}
+}
+
+func TestResolveCaseSensitive(t *testing.T) {
+	s, dir := newShare(t, Options{CaseSensitive: true}, false)
+	mkfiles(t, dir, "Docs/Report.TXT")
+	tests := []struct {
+		in, want string
+		wantErr  error
+	}{
+		{"Docs/Report.TXT", "Docs/Report.TXT", nil},
+		{"docs/Report.TXT", "", ErrPathNotFound},
+		{"Docs/report.txt", "Docs/report.txt", ErrNotExist},
+	}
+	for _, tc := range tests {
+		got, err := s.Resolve(tc.in)
+		wantErr(t, "Resolve("+tc.in+")", err, tc.wantErr)
+		if got != tc.want {
+			t.Errorf("Resolve(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestResolveTarget(t *testing.T) {
+	s, dir := newShare(t, Options{}, false)
+	mkfiles(t, dir, "Docs/Report.TXT")
+	tests := []struct {
+		in, want string
+		wantErr  error
+	}{
+		{`docs\report.txt`, "Docs/report.txt", nil},
+		{`docs\NEW.txt`, "Docs/NEW.txt", nil},
+		{"Top", "Top", nil},
+		{`missing\x`, "", ErrPathNotFound},
+		{"", "", ErrInvalidName},
+		{`docs\a:b`, "", ErrInvalidName},
+	}
+	for _, tc := range tests {
+		got, err := s.ResolveTarget(tc.in)
+		wantErr(t, "ResolveTarget("+tc.in+")", err, tc.wantErr)
+		if got != tc.want {
+			t.Errorf("ResolveTarget(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestCacheChangedBehindOurBack changes a cached directory with os calls,
+// as another node on the shared filesystem would, and expects lookups in
+// another case to see the change at once.
+func TestCacheChangedBehindOurBack(t *testing.T) {
+	modes(t, func(t *testing.T, fallback bool) {
+		s, dir := newShare(t, Options{}, fallback)
+		mkfiles(t, dir, "box/Old.txt")
+		for i := 0; i < 50; i++ {
+			// Prime the cache with a miss in another case.
+			if _, err := s.Resolve(`BOX\newfile`); !errors.Is(err, ErrNotExist) {
+				t.Fatalf("round %d: Resolve before create: %v", i, err)
+			}
+			p := filepath.Join(dir, "box", "NewFile")
+			if err := os.WriteFile(p, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if got, err := s.Resolve(`box\newfile`); err != nil || got != "box/NewFile" {
+				t.Fatalf("round %d: after create behind our back: %q, %v", i, got, err)
+			}
+			if err := os.Rename(p, filepath.Join(dir, "box", "Renamed")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Resolve(`box\NEWFILE`); !errors.Is(err, ErrNotExist) {
+				t.Fatalf("round %d: after rename behind our back: %v", i, err)
+			}
+			if got, err := s.Resolve(`box\RENAMED`); err != nil || got != "box/Renamed" {
+				t.Fatalf("round %d: renamed: %q, %v", i, got, err)
+			}
+			if err := os.Remove(filepath.Join(dir, "box", "Renamed")); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Resolve(`box\renamed`); !errors.Is(err, ErrNotExist) {
+				t.Fatalf("round %d: after remove behind our back: %v", i, err)
+			}
+		}
+	})
+}
+
+func TestCacheCoherentWithOwnChanges(t *testing.T) {
+	s, _ := newShare(t, Options{}, false)
+	if err := s.Mkdir("D"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resolve(`d\x`); !errors.Is(err, ErrNotExist) {
+		t.Fatalf("Resolve: %v", err)
+	}
+	f, err := s.OpenFile("D/File.Txt", os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if got, err := s.Resolve(`d\FILE.TXT`); err != nil || got != "D/File.Txt" {
+		t.Fatalf("after create: %q, %v", got, err)
+	}
+	if err := s.Rename("D/File.Txt", "D/other.txt", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resolve(`d\file.txt`); !errors.Is(err, ErrNotExist) {
+		t.Fatalf("old name after rename: %v", err)
+	}
+	if got, err := s.Resolve(`d\OTHER.TXT`); err != nil || got != "D/other.txt" {
+		t.Fatalf("new name after rename: %q, %v", got, err)
+	}
+	if err := s.Remove("D/other.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resolve(`d\Other.txt`); !errors.Is(err, ErrNotExist) {
+		t.Fatalf("after remove: %v", err)
+	}
+}
+
+func TestCacheBounded(t *testing.T) {
+	s, dir := newShare(t, Options{DirCacheNames: 10}, false)
+	for _, d := range []string{"a", "b", "c", "d"} {
+		mkfiles(t, dir, d+"/1", d+"/2", d+"/3", d+"/4")
+	}
+	mkfiles(t, dir, "big/1", "big/2", "big/3", "big/4", "big/5", "big/6", "big/7", "big/8", "big/9", "big/10", "big/11")
+	for _, d := range []string{"A", "B", "C", "D", "BIG"} {
+		if _, err := s.Resolve(d + `\X`); !errors.Is(err, ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	s.cache.mu.Lock()
+	total, n := s.cache.total, len(s.cache.dirs)
+	_, hasBig := s.cache.dirs["big"]
+	_, hasA := s.cache.dirs["a"]
+	s.cache.mu.Unlock()
+	if total > 10 || n != 2 || hasBig || hasA {
+		t.Errorf("cache holds %d names in %d dirs (big %v, a %v); want ≤10 names, the 2 most recent small dirs", total, n, hasBig, hasA)
+	}
+	// A directory too big for the cache still resolves.
+	if got, err := s.Resolve(`BIG\11`); err != nil || got != "big/11" {
+		t.Errorf("Resolve in uncached dir: %q, %v", got, err)
+	}
+}
