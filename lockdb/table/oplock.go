@@ -280,7 +280,7 @@ func (t *Table) grant(e *entry, rec *openRec, access uint32, overwrite bool, res
 // lease level; the oplock drops to none) or ErrInvalidOplockProtocol (a
 // level above the break's; the oplock drops to none). For a lease:
 // ErrNoSuchLease, ErrNotBreaking, ErrRequestNotAccepted (state not within
-// the break's). Waiters on k are woken. It never blocks.
+// the break's), ErrInvalidParameter (a state without R other than none). Waiters on k are woken. It never blocks.
 func (t *Table) AckBreak(k Key, a BreakAck) error {
 	s := t.shard(k)
 	s.mu.Lock()
@@ -299,6 +299,9 @@ func (t *Table) AckBreak(k Key, a BreakAck) error {
 		}
 		if a.LeaseState&^l.breakTo != 0 {
 			return ErrRequestNotAccepted
+		}
+		if normalizeLease(a.LeaseState) != a.LeaseState {
+			return ErrInvalidParameter // W or WH without R
 		}
 		l.state = a.LeaseState
 		l.breaking = false

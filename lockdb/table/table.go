@@ -170,12 +170,14 @@ func (o *openRec) record(k Key, deletePending bool) Record {
 		r.Open.LeaseVersion = l.version
 		r.Open.LeaseState = l.state
 		r.Open.LeaseEpoch = l.epoch
-		r.Breaking = l.breaking
-		r.BreakTo = l.breakTo
+		if l.breaking {
+			r.Breaking, r.BreakTo = true, l.breakTo
+		}
 	} else {
 		r.Open.LeaseState = 0
-		r.Breaking = o.breaking
-		r.BreakTo = oplockToLease(o.breakTo)
+		if o.breaking {
+			r.Breaking, r.BreakTo = true, oplockToLease(o.breakTo)
+		}
 	}
 	return r
 }
