@@ -45,7 +45,9 @@ var tortureArgs = []string{
 // rewrites the list with them.
 //
 // Environment: SHOAL_SMBTORTURE_SUITES (comma-separated, default all of
-// tortureSuites), SHOAL_SMBTORTURE_TIMEOUT (per suite, default 5m),
+// tortureSuites), SHOAL_SMBTORTURE_TIMEOUT (per suite, default 3m),
+// SHOAL_SMBTORTURE_BUDGET (all suites together, default 10m: a server that
+// hangs must not eat CI's time; suites left over fail as "not run"),
 // SHOAL_SMBTORTURE_ARGS (extra arguments, space-separated),
 // SHOAL_TEST_OUT (where results go, default <repo>/tests/out).
 func TestSmbtorture(t *testing.T) {
@@ -54,13 +56,10 @@ func TestSmbtorture(t *testing.T) {
 	if s := os.Getenv("SHOAL_SMBTORTURE_SUITES"); s != "" {
 		suites = strings.Split(s, ",")
 	}
-	timeout := 5 * time.Minute
-	if s := os.Getenv("SHOAL_SMBTORTURE_TIMEOUT"); s != "" {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			t.Fatalf("SHOAL_SMBTORTURE_TIMEOUT: %v", err)
-		}
-		timeout = d
+	timeout := envDuration(t, "SHOAL_SMBTORTURE_TIMEOUT", 3*time.Minute)
+	budgetEnd := time.Now().Add(envDuration(t, "SHOAL_SMBTORTURE_BUDGET", 10*time.Minute))
+	if d, ok := t.Deadline(); ok && d.Add(-time.Minute).Before(budgetEnd) {
+		budgetEnd = d.Add(-time.Minute) // leave go test's -timeout a minute to report
 	}
 	pass, err := readPassList(passListFile)
 	if err != nil {
@@ -71,8 +70,18 @@ func TestSmbtorture(t *testing.T) {
 	var all []Result
 	for _, suite := range suites {
 		t.Run(suite, func(t *testing.T) {
+			left := time.Until(budgetEnd)
+			if left < 10*time.Second {
+				t.Errorf("smbtorture %s not run: the time budget for all suites is used up", suite)
+				for name := range pass {
+					if inSuite(name, suite) {
+						t.Errorf("REGRESSION: %s is in %s but did not run", name, passListFile)
+					}
+				}
+				return
+			}
 			n := testenv.Server(t)
-			results := runTorture(t, n, suite, timeout, out)
+			results := runTorture(t, n, suite, min(timeout, left), out)
 			all = append(all, results...)
 			seen := map[string]bool{}
 			for _, r := range results {
@@ -113,28 +122,30 @@ func runTorture(t *testing.T, n *testenv.Node, suite string, timeout time.Durati
 	cmd.WaitDelay = 10 * time.Second
 	start := time.Now()
 	runErr := cmd.Run()
-	timedOut := ctx.Err() != nil
+	// smbtorture's own --maximum-runtime usually stops it first.
+	timedOut := ctx.Err() != nil || time.Since(start) >= timeout
 	rc := cmd.ProcessState.ExitCode()
 	t.Logf("smbtorture %s: exit %d after %.1fs%s", suite, rc, time.Since(start).Seconds(),
-		map[bool]string{true: " (killed: suite timeout)", false: ""}[timedOut])
+		map[bool]string{true: " (suite timeout)", false: ""}[timedOut])
 
 	base := filepath.Join(out, suite)
 	os.WriteFile(base+".subunit", stdout.Bytes(), 0o644)
 	os.WriteFile(base+".log", stderr.Bytes(), 0o644)
 	os.WriteFile(base+".rc", []byte(strconv.Itoa(rc)+"\n"), 0o644)
 
-	results, perr := ParseSubunit(&stdout)
+	results, perr := ParseSubunit(bytes.NewReader(stdout.Bytes()))
 	if perr != nil {
 		t.Errorf("smbtorture %s: %v (stream in %s.subunit)", suite, perr, base)
 	}
 	for i := range results {
 		if results[i].Outcome == Incomplete && timedOut {
-			results[i].Outcome, results[i].Detail = Error, "timeout: smbtorture killed after "+timeout.String()
+			results[i].Outcome, results[i].Detail = Error, "timeout: smbtorture stopped after "+timeout.String()
 		}
 	}
 	if len(results) == 0 {
 		// Nothing ran (unknown suite, smbtorture broken): the runner failed.
-		detail := fmt.Sprintf("no subtest ran: %v; stderr: %s", runErr, lastLines(stderr.String(), 5))
+		detail := fmt.Sprintf("no subtest ran: %v; output: %s", runErr,
+			lastLines(stdout.String()+"\n"+stderr.String(), 5))
 		t.Errorf("smbtorture %s: %s", suite, detail)
 		results = append(results, Result{Name: suite, Outcome: Error, Detail: detail})
 	}
@@ -274,4 +285,16 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
+}
+
+func envDuration(t *testing.T, name string, def time.Duration) time.Duration {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		t.Fatalf("%s=%q: want a positive duration such as 90s", name, s)
+	}
+	return d
 }
