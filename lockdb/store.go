@@ -232,3 +232,15 @@ func (s *store) userNames() []string {
 	sort.Strings(out)
 	return out
 }
+
+// clearDurable forgets every durable-open record (the node was fenced:
+// its handles are gone from the cluster).
+func (s *store) clearDurable() error {
+	return s.wrap(s.db.Update(func(tx *bolt.Tx) error {
+		if err := tx.DeleteBucket(bucketDurable); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucket(bucketDurable)
+		return err
+	}))
+}

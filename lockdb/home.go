@@ -1,0 +1,188 @@
+package lockdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"shoal/lockdb/table"
+)
+
+// homeRes is a home's answer to a key request.
+type homeRes struct {
+	Result table.Result      `json:"result"`
+	Close  table.CloseResult `json:"close"`
+}
+
+// homeState checks that this node may decide for k in generation gen and
+// returns the table and the state-change channel. Caller holds homeMu for
+// reading.
+func (c *Cluster) homeState(gen uint64, k table.Key) (*table.Table, <-chan struct{}, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.closed:
+		return nil, nil, ErrClosed
+	case c.frozen || gen != c.gen:
+		return nil, nil, ErrStaleGeneration
+	case !c.leaseValidLocked():
+		return nil, nil, ErrNoLease
+	case homeOf(k, c.nodes).Name != c.self.Name:
+		return nil, nil, ErrNotHome
+	}
+	return c.tbl, c.changed, nil
+}
+
+// handleKeyReq serves a requester's RPC for a key homed here.
+func (c *Cluster) handleKeyReq(ctx context.Context, m Message) Message {
+	var req keyReq
+	if err := decode(m.Body, &req); err != nil {
+		return reply(0, nil, err)
+	}
+	res, err := c.execHome(ctx, m.Gen, m.Kind, &req)
+	if err != nil {
+		return reply(m.Gen, nil, err)
+	}
+	return reply(m.Gen, res, nil)
+}
+
+// execHome runs one request as the key's home. Waiting requests (opens
+// behind breaks, blocking locks) wait here; a generation change ends the
+// wait with ErrStaleGeneration and the requester retries at the new home.
+func (c *Cluster) execHome(ctx context.Context, gen uint64, kind Kind, req *keyReq) (homeRes, error) {
+	k := req.Key
+	for {
+		c.homeMu.RLock()
+		tbl, changed, err := c.homeState(gen, k)
+		if err != nil {
+			c.homeMu.RUnlock()
+			return homeRes{}, err
+		}
+		var (
+			res  homeRes
+			wait bool
+			kch  = tbl.Changed(k)
+		)
+		switch kind {
+		case kindOpen:
+			if req.Open == nil {
+				err = fmt.Errorf("%w: open request without open", ErrProtocol)
+				break
+			}
+			res.Result, err = tbl.OpenFile(k, *req.Open, req.Disp)
+			c.armBreaks(tbl, res.Result.Breaks)
+			if err == nil && res.Result.Pending {
+				c.armBreaks(tbl, res.Result.InFlight)
+				wait = true
+			}
+		case kindClose:
+			res.Close, err = tbl.CloseFile(k, req.ID)
+		case kindDeleteOnClose:
+			err = tbl.SetDeleteOnClose(k, req.ID, req.On)
+		case kindLock:
+			if req.Lock == nil {
+				err = fmt.Errorf("%w: lock request without lock", ErrProtocol)
+				break
+			}
+			err = tbl.Lock(k, *req.Lock)
+			if req.Wait && errors.Is(err, table.ErrLockNotGranted) {
+				wait = true
+			}
+		case kindUnlock:
+			if req.Lock == nil {
+				err = fmt.Errorf("%w: unlock request without lock", ErrProtocol)
+				break
+			}
+			err = tbl.Unlock(k, *req.Lock)
+		case kindCheckIO:
+			err = tbl.CheckIO(k, req.ID, req.Off, req.Len, req.Write)
+		case kindAckBreak:
+			if req.Ack == nil {
+				err = fmt.Errorf("%w: ack without body", ErrProtocol)
+				break
+			}
+			err = tbl.AckBreak(k, *req.Ack)
+		case kindContend:
+			c.armBreaks(tbl, tbl.ContendLevel2(k, req.ID))
+		default:
+			err = fmt.Errorf("%w: kind %d is not a key request", ErrProtocol, kind)
+		}
+		c.homeMu.RUnlock()
+		if !wait {
+			return res, err
+		}
+		select {
+		case <-kch:
+		case <-changed:
+			return homeRes{}, ErrStaleGeneration
+		case <-ctx.Done():
+			return homeRes{}, ctx.Err()
+		}
+	}
+}
+
+// armBreaks delivers breaks to their owners and starts a timeout for each
+// one that needs an ack and is not timed yet. Caller holds homeMu for
+// reading, so tbl is the current table.
+func (c *Cluster) armBreaks(tbl *table.Table, breaks []table.Break) {
+	if len(breaks) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, b := range breaks {
+		if b.AckRequired {
+			if _, ok := c.timers[b.Seq]; ok {
+				continue // delivered and timed already
+			}
+			c.timers[b.Seq] = time.AfterFunc(c.cfg.BreakTimeout, func() { c.breakTimedOut(tbl, b) })
+		}
+		owner, ok := findMember(c.nodes, b.Owner)
+		if !ok {
+			continue // owner not in this generation: its records are going
+		}
+		c.goTrackedLocked(func() {
+			ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RPCTimeout)
+			defer cancel()
+			if _, err := c.call(ctx, owner, kindBreak, 0, b); err != nil {
+				c.log.Info("break not delivered", "owner", b.Owner, "key", b.Key.String(), "err", err)
+			}
+		})
+	}
+}
+
+func (c *Cluster) breakTimedOut(tbl *table.Table, b table.Break) {
+	c.homeMu.RLock()
+	defer c.homeMu.RUnlock()
+	c.mu.Lock()
+	same := c.tbl == tbl
+	if t, ok := c.timers[b.Seq]; ok && same {
+		t.Stop()
+		delete(c.timers, b.Seq)
+	}
+	c.mu.Unlock()
+	if same {
+		c.log.Info("break timed out", "key", b.Key.String(), "owner", b.Owner)
+		tbl.BreakTimedOut(b.Key, b)
+	}
+}
+
+// handleBreak is the owner's side of a break: note it in the owned copy,
+// then hand it to the Owner (the SMB layer).
+func (c *Cluster) handleBreak(ctx context.Context, m Message) Message {
+	var b table.Break
+	if err := decode(m.Body, &b); err != nil {
+		return reply(0, nil, err)
+	}
+	c.mu.Lock()
+	if !c.applyBreakLocked(b) {
+		// The break overtook the reply that granted what it breaks.
+		c.early[b.Key] = append(c.early[b.Key], b)
+	}
+	c.mu.Unlock()
+	if c.owner == nil {
+		return reply(0, nil, nil)
+	}
+	return reply(0, nil, c.owner.Break(ctx, b))
+}

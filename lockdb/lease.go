@@ -1,0 +1,90 @@
+package lockdb
+
+import (
+	"time"
+)
+
+type renewReq struct {
+	Frozen bool `json:"frozen,omitempty"`
+}
+
+type renewRep struct {
+	UsersVersion uint64 `json:"users_version"`
+}
+
+// renewLoop renews this node's lease from the coordinator of its
+// generation every heartbeat, and fences the node when no coordinator has
+// answered for longer than the fence timeout.
+func (c *Cluster) renewLoop() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.cfg.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+		case <-c.renewCh:
+		}
+		c.renewOnce()
+	}
+}
+
+func (c *Cluster) renewOnce() {
+	c.mu.Lock()
+	gen, coord, frozen := c.gen, c.coord, c.frozen
+	c.mu.Unlock()
+	if gen == 0 {
+		return // never joined: nothing to renew, nothing to fence
+	}
+	// The lease counts from before the request left, so it ends no later
+	// than the coordinator's estimate (which counts from its arrival).
+	t0 := time.Now()
+	rep, err := c.callTimeout(coord, kindRenew, gen, renewReq{Frozen: frozen})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err == nil {
+		c.lastContact = time.Now()
+		if c.gen == gen && !c.frozen && !c.closed {
+			c.leaseUntil = t0.Add(c.cfg.LeaseDuration)
+		}
+		var r renewRep
+		if decode(rep.Body, &r) == nil && r.UsersVersion > c.st.usersVersion() {
+			c.goTrackedLocked(c.pullUsers)
+		}
+		return
+	}
+	if !c.fenced && !c.closed && time.Since(c.lastContact) > c.cfg.FenceTimeout {
+		c.fenced = true
+		c.fenceLocked("no coordinator for " + time.Since(c.lastContact).Round(time.Millisecond).String())
+		c.bumpLocked()
+	}
+}
+
+// handleRenew extends a member's lease (coordinator only).
+func (c *Cluster) handleRenew(from Peer, m Message) Message {
+	var req renewReq
+	if err := decode(m.Body, &req); err != nil {
+		return reply(0, nil, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.isCoord {
+		return reply(c.gen, nil, ErrNotCoordinator)
+	}
+	if c.coordGen == 0 || m.Gen != c.coordGen || !hasPeer(c.nodes, from) || c.gen != c.coordGen {
+		return reply(c.gen, nil, ErrStaleGeneration)
+	}
+	c.renewed[from.Name] = time.Now()
+	if req.Frozen && !c.recovering {
+		// A member frozen outside any recovery of ours (a stale attempt):
+		// run one so it thaws.
+		c.needRecovery = true
+	}
+	return reply(c.gen, renewRep{UsersVersion: c.st.usersVersion()}, nil)
+}
+
+// leaseValidLocked reports whether this node may grant now.
+func (c *Cluster) leaseValidLocked() bool {
+	return !c.frozen && !c.fenced && time.Now().Before(c.leaseUntil)
+}

@@ -1,0 +1,200 @@
+package lockdb
+
+import (
+	"encoding/json"
+	"slices"
+
+	"shoal/lockdb/table"
+)
+
+// ownedKey is this node's own copy of the records its clients hold on one
+// key: what it reasserts to the key's home after a membership change.
+// Guarded by Cluster.mu.
+type ownedKey struct {
+	opens []table.Record // RecordOpen, grant order
+	locks []table.LockRequest
+}
+
+// records lists the key's records in Import order: opens, then locks.
+func (o *ownedKey) records(k table.Key) []table.Record {
+	out := make([]table.Record, 0, len(o.opens)+len(o.locks))
+	out = append(out, o.opens...)
+	for _, l := range o.locks {
+		out = append(out, table.Record{Key: k, Kind: table.RecordLock, Lock: l})
+	}
+	return out
+}
+
+func (o *ownedKey) open(id table.OpenID) *table.Record {
+	for i := range o.opens {
+		if o.opens[i].Open.ID == id {
+			return &o.opens[i]
+		}
+	}
+	return nil
+}
+
+func sameLease(a table.Open, guid, key [16]byte) bool {
+	return a.Oplock == table.OplockLease && a.ClientGUID == guid && a.LeaseKey == key
+}
+
+func (c *Cluster) ownedLocked(k table.Key) *ownedKey {
+	o := c.owned[k]
+	if o == nil {
+		o = &ownedKey{}
+		c.owned[k] = o
+	}
+	return o
+}
+
+func (c *Cluster) gcOwnedLocked(k table.Key) {
+	if o := c.owned[k]; o != nil && len(o.opens) == 0 && len(o.locks) == 0 {
+		delete(c.owned, k)
+	}
+}
+
+// recordOpenLocked stores a granted open as the home answered it.
+func (c *Cluster) recordOpenLocked(k table.Key, op table.Open, res table.Result) {
+	o := c.ownedLocked(k)
+	r := table.Record{Key: k, Kind: table.RecordOpen, Open: op}
+	if op.Oplock == table.OplockLease {
+		r.Open.LeaseState, r.Open.LeaseEpoch = res.LeaseState, res.LeaseEpoch
+		// Every open of the lease caches the same state.
+		for i := range o.opens {
+			if sameLease(o.opens[i].Open, op.ClientGUID, op.LeaseKey) {
+				o.opens[i].Open.LeaseState = res.LeaseState
+				o.opens[i].Open.LeaseEpoch = res.LeaseEpoch
+				r.Breaking, r.BreakTo = o.opens[i].Breaking, o.opens[i].BreakTo
+			}
+		}
+	} else {
+		r.Open.Oplock = res.Oplock
+		r.Open.LeaseState = 0
+	}
+	o.opens = append(o.opens, r)
+	for _, b := range c.early[k] {
+		c.applyBreakLocked(b)
+	}
+	delete(c.early, k)
+	if op.Durable {
+		if b, err := json.Marshal(r); err == nil {
+			if err := c.st.putDurable(op.ID.String(), b); err != nil {
+				c.log.Warn("durable open not persisted", "open", op.ID.String(), "err", err)
+			}
+		}
+	}
+}
+
+func (c *Cluster) recordCloseLocked(k table.Key, id table.OpenID) {
+	o := c.owned[k]
+	if o == nil {
+		return
+	}
+	o.opens = slices.DeleteFunc(o.opens, func(r table.Record) bool {
+		if r.Open.ID == id && r.Open.Durable {
+			c.st.deleteDurable(id.String())
+		}
+		return r.Open.ID == id
+	})
+	o.locks = slices.DeleteFunc(o.locks, func(l table.LockRequest) bool { return l.Open == id })
+	c.gcOwnedLocked(k)
+}
+
+func (c *Cluster) recordLockLocked(k table.Key, l table.LockRequest) {
+	o := c.ownedLocked(k)
+	o.locks = append(o.locks, l)
+}
+
+func (c *Cluster) recordUnlockLocked(k table.Key, l table.LockRequest) {
+	o := c.owned[k]
+	if o == nil {
+		return
+	}
+	for i, x := range o.locks {
+		if x.Open == l.Open && x.Offset == l.Offset && x.Length == l.Length {
+			o.locks = slices.Delete(o.locks, i, i+1)
+			break
+		}
+	}
+	c.gcOwnedLocked(k)
+}
+
+func (c *Cluster) recordDeleteOnCloseLocked(k table.Key, id table.OpenID, on bool) {
+	o := c.owned[k]
+	if o == nil {
+		return
+	}
+	for i := range o.opens {
+		if on && o.opens[i].Open.ID == id || !on {
+			o.opens[i].DeletePending = on
+		}
+	}
+}
+
+// recordAckLocked applies a client's accepted break acknowledgment.
+func (c *Cluster) recordAckLocked(k table.Key, a table.BreakAck, dropOplock bool) {
+	o := c.owned[k]
+	if o == nil {
+		return
+	}
+	for i := range o.opens {
+		r := &o.opens[i]
+		switch {
+		case a.Lease && sameLease(r.Open, a.ClientGUID, a.LeaseKey):
+			r.Open.LeaseState, r.Breaking, r.BreakTo = a.LeaseState, false, 0
+		case !a.Lease && r.Open.ID == a.Open:
+			r.Open.Oplock, r.Breaking, r.BreakTo = a.Oplock, false, 0
+			if dropOplock {
+				r.Open.Oplock = table.OplockNone
+			}
+		}
+	}
+}
+
+// applyBreakLocked records a break delivered to this owner: a break that
+// needs no ack has already happened at the home; one that does is in
+// flight and is reasserted as such. It reports whether a record matched.
+func (c *Cluster) applyBreakLocked(b table.Break) bool {
+	o := c.owned[b.Key]
+	if o == nil {
+		return false
+	}
+	hit := false
+	for i := range o.opens {
+		r := &o.opens[i]
+		switch {
+		case b.Lease && sameLease(r.Open, b.ClientGUID, b.LeaseKey):
+			hit = true
+			if b.AckRequired {
+				r.Breaking, r.BreakTo = true, b.LeaseTo
+			} else {
+				r.Open.LeaseState, r.Breaking, r.BreakTo = b.LeaseTo, false, 0
+			}
+			if b.NewEpoch > r.Open.LeaseEpoch {
+				r.Open.LeaseEpoch = b.NewEpoch
+			}
+		case !b.Lease && r.Open.ID == b.Open:
+			hit = true
+			if b.AckRequired {
+				r.Breaking, r.BreakTo = true, oplockBits(b.OplockTo)
+			} else {
+				r.Open.Oplock, r.Breaking, r.BreakTo = b.OplockTo, false, 0
+			}
+		}
+	}
+	return hit
+}
+
+// oplockBits maps an oplock level to the lease bits it caches, as
+// table.Record.BreakTo expects for oplock opens.
+func oplockBits(level uint8) uint32 {
+	switch level {
+	case table.OplockBatch:
+		return table.LeaseRead | table.LeaseWrite | table.LeaseHandle
+	case table.OplockExclusive:
+		return table.LeaseRead | table.LeaseWrite
+	case table.OplockLevelII:
+		return table.LeaseRead
+	}
+	return table.LeaseNone
+}

@@ -1,0 +1,464 @@
+package lockdb
+
+import (
+	"context"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"time"
+
+	"shoal/lockdb/table"
+)
+
+// coordLoop tries the recovery lock and, while holding it, runs a recovery
+// whenever the node map no longer matches who is alive (Samba's
+// ctdb_recoverd main loop, reduced to one lock and one decision).
+func (c *Cluster) coordLoop() {
+	defer c.wg.Done()
+	t := time.NewTicker(c.cfg.ReclockInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+		case <-c.ml.Changed():
+		case <-c.kick:
+		}
+		c.coordTick()
+	}
+}
+
+func (c *Cluster) coordTick() {
+	c.mu.Lock()
+	isCoord := c.isCoord
+	c.mu.Unlock()
+	if !isCoord {
+		ok, err := c.rl.tryLock()
+		if err != nil {
+			c.log.Warn("recovery lock", "err", err)
+			return
+		}
+		if !ok {
+			return
+		}
+		c.mu.Lock()
+		c.isCoord, c.coordSince, c.coordGen = true, time.Now(), 0
+		c.renewed = make(map[string]time.Time)
+		c.mu.Unlock()
+		c.log.Info("took the recovery lock: now coordinator")
+	}
+	if c.needsRecovery() {
+		c.recover()
+	}
+}
+
+// needsRecovery decides whether the committed node map is still right.
+func (c *Cluster) needsRecovery() bool {
+	members := c.ml.Members()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	if c.needRecovery || c.coordGen == 0 || c.coordGen != c.gen {
+		return true
+	}
+	now := time.Now()
+	for _, n := range c.nodes {
+		if c.gone[n.peer()] {
+			return true
+		}
+		if n.Name != c.self.Name && now.Sub(c.renewed[n.Name]) > c.cfg.LeaseDuration {
+			return true
+		}
+	}
+	for _, m := range members {
+		if hasPeer(c.nodes, m.peer()) || c.gone[m.peer()] || now.Before(c.backoff[m.Name]) {
+			continue
+		}
+		if old, ok := findMember(c.nodes, m.Name); ok && old.Incarnation > m.Incarnation {
+			continue // gossip still shows an older process
+		}
+		return true
+	}
+	return false
+}
+
+// recover runs one generation change: FREEZE, wait out leases, REASSERT,
+// commit (write the generation record under the recovery lock), THAW.
+func (c *Cluster) recover() {
+	rec, err := readGenRecord(c.cfg.SharedDir)
+	if err != nil {
+		c.log.Error("recovery: cannot read generation record", "err", err)
+		return
+	}
+	members := c.ml.Members()
+	c.mu.Lock()
+	c.needRecovery = false
+	c.recovering = true
+	now := time.Now()
+	byName := make(map[string]Member)
+	add := func(m Member) {
+		if c.gone[m.peer()] || now.Before(c.backoff[m.Name]) {
+			return
+		}
+		if o, ok := byName[m.Name]; !ok || m.Incarnation > o.Incarnation {
+			byName[m.Name] = m
+		}
+	}
+	for _, m := range members {
+		add(m)
+	}
+	for _, m := range c.nodes {
+		add(m)
+	}
+	byName[c.self.Name] = c.self
+	cands := make([]Member, 0, len(byName))
+	for _, m := range byName {
+		cands = append(cands, m)
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].Name < cands[j].Name })
+	coordGen, coordSince := c.coordGen, c.coordSince
+	renewed := make(map[string]time.Time, len(c.renewed))
+	for k, v := range c.renewed {
+		renewed[k] = v
+	}
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.recovering = false
+		c.mu.Unlock()
+	}()
+
+	newGen := rec.Gen + 1
+	attempt := rand.Uint64() | 1
+	log := c.log.With("gen", newGen)
+	log.Info("recovery: freeze", "candidates", names(cands))
+
+	// FREEZE every candidate; those that answer form the new map.
+	freeze := freezeReq{Attempt: attempt, Coordinator: c.self, Nodes: cands, Prev: rec}
+	ok := c.fanout(cands, kindFreeze, newGen, freeze)
+	var nodes []Member
+	for i, m := range cands {
+		if ok[i] == nil {
+			nodes = append(nodes, m)
+		} else {
+			c.mu.Lock()
+			c.backoff[m.Name] = time.Now().Add(2 * c.cfg.LeaseDuration)
+			c.mu.Unlock()
+			log.Info("recovery: member did not freeze", "member", m.Name, "err", ok[i])
+		}
+	}
+	if _, self := findMember(nodes, c.self.Name); !self {
+		log.Warn("recovery: could not freeze myself")
+		c.retryLater()
+		return
+	}
+	// The map was proposed with every candidate; re-freeze with the real
+	// map if some did not answer, so reassert uses the final map.
+	if len(nodes) != len(cands) {
+		freeze.Nodes = nodes
+		res := c.fanout(nodes, kindFreeze, newGen, freeze)
+		for i, err := range res {
+			if err != nil {
+				log.Info("recovery: member failed the second freeze", "member", nodes[i].Name, "err", err)
+				c.retryLater()
+				return
+			}
+		}
+	}
+
+	// Leases: a member of the last generation that is not frozen now may
+	// still grant until its lease has surely run out, unless its process
+	// is known gone.
+	var wait time.Time
+	c.mu.Lock()
+	for _, n := range rec.Nodes {
+		if hasPeer(nodes, n.peer()) || c.gone[n.peer()] {
+			continue
+		}
+		var exp time.Time
+		if coordGen != 0 && coordGen == rec.Gen {
+			exp = renewed[n.Name].Add(c.cfg.LeaseDuration + c.cfg.ClockMargin)
+		} else {
+			exp = coordSince.Add(c.cfg.LeaseDuration + c.cfg.ClockMargin)
+		}
+		if exp.After(wait) {
+			wait = exp
+		}
+	}
+	c.mu.Unlock()
+	if d := time.Until(wait); d > 0 {
+		log.Info("recovery: waiting for departed members' leases", "for", d)
+		select {
+		case <-time.After(d):
+		case <-c.ctx.Done():
+			return
+		}
+	}
+
+	// REASSERT: every member pushes its owned records to their new homes.
+	res := c.fanoutTimeout(nodes, kindReassert, newGen, attemptReq{Attempt: attempt}, 4*c.cfg.RPCTimeout)
+	for i, err := range res {
+		if err != nil {
+			log.Warn("recovery: reassert failed", "member", nodes[i].Name, "err", err)
+			c.mu.Lock()
+			c.backoff[nodes[i].Name] = time.Now().Add(2 * c.cfg.LeaseDuration)
+			c.mu.Unlock()
+			c.retryLater()
+			return
+		}
+	}
+
+	// Commit: the record is the cluster's memory of the map whose leases
+	// may run; write it before anyone starts granting under it.
+	c.mu.Lock()
+	stillCoord := c.isCoord && !c.closed
+	c.mu.Unlock()
+	if !stillCoord {
+		return
+	}
+	if err := writeGenRecord(c.cfg.SharedDir, genRecord{Gen: newGen, Coordinator: c.self.peer(), Nodes: nodes}); err != nil {
+		log.Error("recovery: cannot write generation record", "err", err)
+		c.retryLater()
+		return
+	}
+	c.mu.Lock()
+	c.coordGen = newGen
+	c.renewed = make(map[string]time.Time)
+	commitAt := time.Now()
+	for _, n := range nodes {
+		c.renewed[n.Name] = commitAt
+	}
+	c.mu.Unlock()
+	cres := c.fanout(nodes, kindCommit, newGen, commitReq{Attempt: attempt, UsersVersion: c.st.usersVersion()})
+	for i, err := range cres {
+		if err != nil {
+			log.Warn("recovery: commit not acknowledged", "member", nodes[i].Name, "err", err)
+		}
+	}
+	log.Info("recovery: committed", "nodes", names(nodes))
+}
+
+func (c *Cluster) retryLater() {
+	c.mu.Lock()
+	c.needRecovery = true
+	c.mu.Unlock()
+}
+
+func names(ms []Member) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Name
+	}
+	return out
+}
+
+// fanout calls every member in parallel with the RPC timeout; result i is
+// member i's error.
+func (c *Cluster) fanout(ms []Member, kind Kind, gen uint64, body any) []error {
+	return c.fanoutTimeout(ms, kind, gen, body, c.cfg.RPCTimeout)
+}
+
+func (c *Cluster) fanoutTimeout(ms []Member, kind Kind, gen uint64, body any, d time.Duration) []error {
+	errs := make([]error, len(ms))
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(c.ctx, d)
+			defer cancel()
+			_, errs[i] = c.call(ctx, m, kind, gen, body)
+		}()
+	}
+	wg.Wait()
+	return errs
+}
+
+// handleFreeze stops granting for a new generation and empties the home
+// table: the members' reasserts rebuild it.
+func (c *Cluster) handleFreeze(from Peer, m Message) Message {
+	var req freezeReq
+	if err := decode(m.Body, &req); err != nil {
+		return reply(0, nil, err)
+	}
+	c.homeMu.Lock()
+	defer c.homeMu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m.Gen <= c.gen || (c.pend != nil && m.Gen < c.pend.gen) {
+		return reply(c.gen, nil, ErrStaleGeneration)
+	}
+	if !hasPeer(req.Nodes, c.self.peer()) {
+		return reply(c.gen, nil, ErrNotHome)
+	}
+	rep := freezeRep{Committed: c.gen}
+	// A member that was not carried into the last committed generation
+	// lost its records to that generation: others may hold conflicting
+	// grants now. Its clients must go.
+	if req.Prev.Gen > 0 && (c.gen != req.Prev.Gen || !hasPeer(req.Prev.Nodes, c.self.peer())) && len(c.owned) > 0 {
+		c.fenceLocked("missed a generation")
+		rep.Dropped = true
+	}
+	c.frozen = true
+	c.pend = &pending{gen: m.Gen, attempt: req.Attempt, nodes: req.Nodes, coord: req.Coordinator}
+	c.leaseUntil = time.Time{}
+	c.lastContact = time.Now()
+	c.resetHomeLocked()
+	c.bumpLocked()
+	return reply(c.gen, rep, nil)
+}
+
+// resetHomeLocked replaces the home table. Caller holds homeMu and c.mu.
+func (c *Cluster) resetHomeLocked() {
+	for s, t := range c.timers {
+		t.Stop()
+		delete(c.timers, s)
+	}
+	c.tbl = table.New(table.Config{Shards: 64, Logger: c.log})
+}
+
+// handleReassert pushes this member's owned records to their homes under
+// the pending node map.
+func (c *Cluster) handleReassert(ctx context.Context, m Message) Message {
+	var req attemptReq
+	if err := decode(m.Body, &req); err != nil {
+		return reply(0, nil, err)
+	}
+	c.mu.Lock()
+	p := c.pend
+	if p == nil || p.gen != m.Gen || p.attempt != req.Attempt {
+		c.mu.Unlock()
+		return reply(c.gen, nil, ErrStaleGeneration)
+	}
+	c.lastContact = time.Now()
+	byHome := make(map[string][]table.Record)
+	homes := make(map[string]Member)
+	n := 0
+	for k, o := range c.owned {
+		h := homeOf(k, p.nodes)
+		homes[h.Name] = h
+		recs := o.records(k)
+		n += len(recs)
+		byHome[h.Name] = append(byHome[h.Name], recs...)
+	}
+	c.mu.Unlock()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, len(byHome))
+	for name, recs := range byHome {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, 3*c.cfg.RPCTimeout)
+			defer cancel()
+			rep, err := c.call(cctx, homes[name], kindImport, m.Gen, importReq{Attempt: req.Attempt, Records: recs})
+			if err != nil {
+				errs <- err
+				return
+			}
+			var rejected []table.Key
+			if err := decode(rep.Body, &rejected); err != nil {
+				errs <- err
+				return
+			}
+			if len(rejected) > 0 {
+				c.dropRejected(rejected)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		return reply(c.gen, nil, err)
+	}
+	return reply(c.gen, reassertRep{Records: n}, nil)
+}
+
+// dropRejected forgets owned records a new home refused (they conflicted
+// with records reasserted by another member: only possible after a
+// failure the fence could not cover; the home keeps the first owner's).
+func (c *Cluster) dropRejected(keys []table.Key) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, k := range keys {
+		c.log.Error("reassert: home rejected my records of a key; dropping them", "key", k.String())
+		delete(c.owned, k)
+	}
+}
+
+// handleImport installs reasserted records in the (pending) home table,
+// key by key so one conflict does not cost the other keys. It answers the
+// keys it rejected.
+func (c *Cluster) handleImport(m Message) Message {
+	var req importReq
+	if err := decode(m.Body, &req); err != nil {
+		return reply(0, nil, err)
+	}
+	c.homeMu.RLock()
+	defer c.homeMu.RUnlock()
+	c.mu.Lock()
+	p := c.pend
+	if p == nil || p.gen != m.Gen || p.attempt != req.Attempt || !c.frozen {
+		c.mu.Unlock()
+		return reply(c.gen, nil, ErrStaleGeneration)
+	}
+	tbl := c.tbl
+	c.mu.Unlock()
+	var order []table.Key
+	byKey := make(map[table.Key][]table.Record)
+	for _, r := range req.Records {
+		if homeOf(r.Key, p.nodes).Name != c.self.Name {
+			return reply(c.gen, nil, ErrNotHome)
+		}
+		if _, ok := byKey[r.Key]; !ok {
+			order = append(order, r.Key)
+		}
+		byKey[r.Key] = append(byKey[r.Key], r)
+	}
+	rejected := []table.Key{}
+	for _, k := range order {
+		if err := tbl.Import(byKey[k]); err != nil {
+			c.log.Error("import: rejecting reasserted records", "key", k.String(), "err", err)
+			rejected = append(rejected, k)
+		}
+	}
+	return reply(c.gen, rejected, nil)
+}
+
+// handleCommit thaws: the pending generation becomes current.
+func (c *Cluster) handleCommit(m Message) Message {
+	var req commitReq
+	if err := decode(m.Body, &req); err != nil {
+		return reply(0, nil, err)
+	}
+	c.homeMu.Lock()
+	c.mu.Lock()
+	p := c.pend
+	if p == nil || p.gen != m.Gen || p.attempt != req.Attempt {
+		c.mu.Unlock()
+		c.homeMu.Unlock()
+		return reply(c.gen, nil, ErrStaleGeneration)
+	}
+	c.gen, c.nodes, c.coord = p.gen, p.nodes, p.coord
+	c.pend = nil
+	c.frozen = false
+	c.fenced = false
+	c.lastContact = time.Now()
+	c.bumpLocked()
+	c.mu.Unlock()
+	c.homeMu.Unlock()
+	select {
+	case c.renewCh <- struct{}{}:
+	default:
+	}
+	if req.UsersVersion > c.st.usersVersion() {
+		c.mu.Lock()
+		c.goTrackedLocked(c.pullUsers)
+		c.mu.Unlock()
+	}
+	return reply(m.Gen, nil, nil)
+}
+
