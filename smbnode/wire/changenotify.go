@@ -104,17 +104,14 @@ type NotifyEvent struct {
 const notifyInfoFixed = 12
 
 // AppendNotifyInformation appends the events as a FILE_NOTIFY_INFORMATION
-// list (each entry 4-byte aligned, NextEntryOffset 0 on the last). It stops
+// list (MS-FSCC 2.7.1: each entry padded to 4 bytes, the last one too, as
+// Samba sends it; NextEntryOffset 0 on the last). It stops
 // with ErrBufferFull, appending nothing, if the whole list would exceed
 // maxLen bytes: the server then answers STATUS_NOTIFY_ENUM_DIR (3.3.5.19).
 func AppendNotifyInformation(b []byte, events []NotifyEvent, maxLen int) ([]byte, error) {
 	total := 0
-	for i, e := range events {
-		n := notifyInfoFixed + UTF16Len(e.FileName)
-		if i < len(events)-1 {
-			n = (n + 3) &^ 3
-		}
-		total += n
+	for _, e := range events {
+		total += (notifyInfoFixed + UTF16Len(e.FileName) + 3) &^ 3
 	}
 	if total > maxLen {
 		return b, fmt.Errorf("%w: %d notify bytes, limit %d", ErrBufferFull, total, maxLen)
@@ -125,10 +122,10 @@ func AppendNotifyInformation(b []byte, events []NotifyEvent, maxLen int) ([]byte
 		b = app32(b, e.Action)
 		b = app32(b, uint32(UTF16Len(e.FileName)))
 		b = AppendUTF16(b, e.FileName)
+		for (len(b)-start)%4 != 0 {
+			b = append(b, 0)
+		}
 		if i < len(events)-1 {
-			for (len(b)-start)%4 != 0 {
-				b = append(b, 0)
-			}
 			putLE32(b, start, uint32(len(b)-start))
 		}
 	}

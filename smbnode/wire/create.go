@@ -251,9 +251,9 @@ func (r *CreateResponse) Append(msg []byte) []byte {
 	msg = app32(msg, 0) // Reserved2
 	msg = r.FileID.Append(msg)
 	if len(r.Contexts) == 0 {
+		// No padding byte: Samba and Windows send the 88 fixed bytes only.
 		msg = app32(msg, 0)
-		msg = app32(msg, 0)
-		return append(msg, 0)
+		return app32(msg, 0)
 	}
 	ctxOffPos := len(msg)
 	msg = app64(msg, 0) // CreateContextsOffset/Length, patched below
