@@ -7,7 +7,7 @@ import (
 
 // Wildcards of MS-FSA 2.1.4.4 (FsRtlIsNameInExpression) besides * and ?.
 const (
-	dosStar = '<' // DOS_STAR: like *, but stops at and may take the final "."
+	dosStar = '<' // DOS_STAR: like *, but never takes the final "."
 	dosQM   = '>' // DOS_QM: one character, or none at a "." or the end
 	dosDot  = '"' // DOS_DOT: a ".", or nothing at the end of the name
 )
@@ -16,10 +16,14 @@ const (
 // FsRtlIsNameInExpression does (MS-FSA 2.1.4.4) for QUERY_DIRECTORY:
 // case-insensitively, "*" any run, "?" one character, and the DOS
 // wildcards '<', '>' and '"' that clients send for "*.", "?" and ".".
-// "*" and "*.*" match every name, as Windows servers treat them. An empty
-// pattern matches only an empty name. It runs in O(len(pattern) ×
+// "*" and "*.*" match every name, as Windows servers treat them. As in
+// MS-FSA, an empty pattern matches only an empty name and an empty name
+// only an empty pattern. It runs in O(len(pattern) ×
 // len(name)) time without recursion. Safe for concurrent use.
 func Match(pattern, name string) bool {
+	if pattern == "" || name == "" {
+		return pattern == name
+	}
 	if pattern == "*" || pattern == "*.*" {
 		return true
 	}
@@ -72,11 +76,8 @@ func Match(pattern, name string) bool {
 			case '*':
 				next[pi] = true
 			case dosStar:
-				switch {
-				case lastDot < 0 || ni < lastDot:
+				if ni != lastDot {
 					next[pi] = true
-				case ni == lastDot:
-					next[pi+1] = true // takes the final dot and stops
 				}
 			case '?':
 				next[pi+1] = true
