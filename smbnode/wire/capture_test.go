@@ -18,7 +18,7 @@ type capturedMessage struct {
 	msg        []byte // one command, bounded by NextCommand
 }
 
-var captureFiles = []string{"testdata/smbclient-samba.txt", "testdata/smbtorture-samba.txt"}
+var captureFiles = []string{"testdata/smbclient-samba.txt", "testdata/smbtorture-samba.txt", "testdata/smbtorture2-samba.txt"}
 
 func loadCapture(t *testing.T, captureFile string) []capturedMessage {
 	t.Helper()

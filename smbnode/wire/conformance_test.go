@@ -16,7 +16,7 @@ import (
 func u16(b []byte, o int) uint16 { return binary.LittleEndian.Uint16(b[o:]) }
 func u32(b []byte, o int) uint32 { return binary.LittleEndian.Uint32(b[o:]) }
 func u64(b []byte, o int) uint64 { return binary.LittleEndian.Uint64(b[o:]) }
-func fid(b []byte, o int) FileID  { return FileID{u64(b, o), u64(b, o+8)} }
+func fid(b []byte, o int) FileID { return FileID{u64(b, o), u64(b, o+8)} }
 
 // requestFor returns the client request msgs[j] that msgs[i] answers.
 func requestFor(msgs []capturedMessage, i int) ([]byte, bool) {
@@ -144,7 +144,7 @@ func reencode(t *testing.T, msgs []capturedMessage, i int) []byte {
 		o, n := u16(b, 2), u32(b, 4)
 		buf := m[o : uint32(o)+n]
 		req, ok := requestFor(msgs, i)
-		if ok {
+		if ok && h.Status == StatusSuccess {
 			checkInfoBuffer(t, msgs[i].line, h.Command, req, buf)
 		}
 		switch h.Command {
@@ -326,6 +326,30 @@ func reencodeQueryInfo(t *testing.T, typ, class uint8, b []byte) []byte {
 		case FileInternalInformation:
 			i := FileInternalInfo{u64(b, 0)}
 			return i.Append(nil)
+		case FileEaInformation:
+			i := FileEaInfo{u32(b, 0)}
+			return i.Append(nil)
+		case FileAccessInformation:
+			i := FileAccessInfo{u32(b, 0)}
+			return i.Append(nil)
+		case FilePositionInformation:
+			i := FilePositionInfo{u64(b, 0)}
+			return i.Append(nil)
+		case FileModeInformation:
+			i := FileModeInfo{u32(b, 0)}
+			return i.Append(nil)
+		case FileAlignmentInformation:
+			i := FileAlignmentInfo{u32(b, 0)}
+			return i.Append(nil)
+		case FileCompressionInformation:
+			i := FileCompressionInfo{u64(b, 0), u16(b, 8), b[10], b[11], b[12]}
+			return i.Append(nil)
+		case FileIdInformation:
+			if u64(b, 16) != 0 {
+				return nil // 128-bit id with a high half: not representable
+			}
+			i := FileIDInfo{u64(b, 0), u64(b, 8)}
+			return i.Append(nil)
 		}
 	case InfoTypeFilesystem:
 		switch class {
@@ -343,6 +367,11 @@ func reencodeQueryInfo(t *testing.T, typ, class uint8, b []byte) []byte {
 			return i.Append(nil)
 		case FileFsDeviceInformation:
 			i := FileFsDeviceInfo{u32(b, 0), u32(b, 4)}
+			return i.Append(nil)
+		case FileFsObjectIDInformation:
+			var i FileFsObjectIDInfo
+			copy(i.ObjectID[:], b[0:16])
+			copy(i.ExtendedInfo[:], b[16:64])
 			return i.Append(nil)
 		case FileFsSectorSizeInformation:
 			i := FileFsSectorSizeInfo{u32(b, 0), u32(b, 4), u32(b, 8), u32(b, 12), u32(b, 16), u32(b, 20), u32(b, 24)}
