@@ -80,7 +80,9 @@ func New(cfg Config) *Table {
 }
 
 func (t *Table) shardIndex(k Key) int {
-	return int(maphash.Comparable(t.seed, k) % uint64(len(t.shards)))
+	h := maphash.String(t.seed, k.Share) ^ (k.Inode * 0x9e3779b97f4a7c15)
+	h ^= h >> 29
+	return int(h % uint64(len(t.shards)))
 }
 
 func (t *Table) shard(k Key) *shard { return &t.shards[t.shardIndex(k)] }
