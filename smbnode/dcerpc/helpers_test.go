@@ -153,8 +153,8 @@ func buildRequest(callID uint32, ctxID, opnum uint16, stub []byte, fragStub int)
 // parsedResponse is a server PDU as the tests look at it.
 type parsedResponse struct {
 	h       header
-	stub    []byte   // RESPONSE
-	status  uint32   // FAULT
+	stub    []byte      // RESPONSE
+	status  uint32      // FAULT
 	results []ctxResult // BIND_ACK, ALTER_CONTEXT_RESP
 	secAddr string
 	nak     uint16 // BIND_NAK reason
@@ -226,4 +226,11 @@ func sameModuloReferents(a, b []byte) bool {
 		return false
 	}
 	return true
+}
+
+func orderOf(bigEndian bool) binary.ByteOrder {
+	if bigEndian {
+		return binary.BigEndian
+	}
+	return binary.LittleEndian
 }

@@ -26,13 +26,19 @@ type Pipe struct {
 	in         []byte       // client bytes not yet forming a complete PDU
 	call       *pendingCall // request whose fragments are still arriving
 	out        [][]byte     // queued messages; out[0] may be partly read
+	outBytes   int          // bytes in out
 	broken     error        // framing error that ended the pipe
 	closed     bool
 }
 
-// maxPendingOut bounds the bytes a client may leave unread before further
-// writes are refused; a well-behaved client reads every response.
-const maxPendingOut = 1 << 20
+// Flow control: a client may leave maxPendingOut bytes of answers unread
+// before its further PDUs wait, and have maxPendingIn bytes of PDUs waiting
+// before writes are refused. A well-behaved client reads every answer
+// before sending its next request.
+const (
+	maxPendingOut = 1 << 20
+	maxPendingIn  = 1 << 20
+)
 
 // NewPipe opens the named pipe name (see IsKnownPipe) for user, an
 // authenticated SMB session's account name, answering from b.
@@ -59,42 +65,51 @@ func NewPipe(name string, user string, b Backend) (*Pipe, error) {
 func (p *Pipe) Name() string { return p.name }
 
 // Write takes bytes the client wrote to the pipe (SMB2 WRITE). A PDU may be
-// split across writes and one write may carry several PDUs; each complete
-// PDU is acted on at once and its answer queued for Read. Write consumes
+// split across writes and one write may carry several PDUs; complete PDUs
+// are acted on at once and their answers queued for Read. Write consumes
 // all of b or returns an error: a PDU whose header cannot be parsed breaks
-// the pipe (ErrMalformed, then ErrBroken for every later call).
+// the pipe (ErrMalformed, then ErrBroken for every later call). While more
+// than maxPendingOut bytes of answers are unread, further PDUs wait in the
+// input buffer, and a write that would grow that buffer beyond
+// maxPendingIn is refused with ErrBusy.
 func (p *Pipe) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.usable(); err != nil {
 		return 0, err
 	}
-	if p.pendingOut() > maxPendingOut {
+	if len(p.in)+len(b) > maxPendingIn {
 		return 0, ErrBusy
 	}
 	p.in = append(p.in, b...)
-	for {
+	if err := p.process(); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// process acts on the complete PDUs in p.in until it runs out of them or
+// too many answers are unread.
+func (p *Pipe) process() error {
+	for p.outBytes <= maxPendingOut {
 		n, ok, err := peekFragLength(p.in)
+		if err == nil && ok {
+			err = p.handlePDU(p.in[:n])
+		}
 		if err != nil {
 			p.broken = err
-			p.in = nil
-			return 0, err
+			p.in, p.call = nil, nil
+			return err
 		}
 		if !ok {
 			break
-		}
-		pdu := p.in[:n]
-		if err := p.handlePDU(pdu); err != nil {
-			p.broken = err
-			p.in = nil
-			return 0, err
 		}
 		p.in = p.in[n:]
 	}
 	if len(p.in) == 0 {
 		p.in = nil // release the backing array between PDUs
 	}
-	return len(b), nil
+	return nil
 }
 
 // Read returns the next queued message (one PDU), at most max bytes of it.
@@ -158,7 +173,7 @@ func (p *Pipe) Close() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.closed = true
-	p.in, p.out, p.call, p.contexts = nil, nil, nil, nil
+	p.in, p.out, p.outBytes, p.call, p.contexts = nil, nil, 0, nil, nil
 	return nil
 }
 
@@ -173,17 +188,13 @@ func (p *Pipe) usable() error {
 }
 
 // queue appends one response message.
-func (p *Pipe) queue(msg []byte) { p.out = append(p.out, msg) }
-
-func (p *Pipe) pendingOut() int {
-	n := 0
-	for _, m := range p.out {
-		n += len(m)
-	}
-	return n
+func (p *Pipe) queue(msg []byte) {
+	p.out = append(p.out, msg)
+	p.outBytes += len(msg)
 }
 
-// take removes up to max bytes of the first queued message.
+// take removes up to max bytes of the first queued message, then lets
+// PDUs held back by flow control run.
 func (p *Pipe) take(max int) (out []byte, more bool) {
 	if len(p.out) == 0 {
 		return nil, false
@@ -192,12 +203,18 @@ func (p *Pipe) take(max int) (out []byte, more bool) {
 	if len(m) > max {
 		out = append([]byte(nil), m[:max]...)
 		p.out[0] = m[max:]
+		p.outBytes -= max
 		return out, true
 	}
 	p.out[0] = nil
 	p.out = p.out[1:]
+	p.outBytes -= len(m)
 	if len(p.out) == 0 {
 		p.out = nil
+	}
+	if len(p.in) > 0 && p.outBytes <= maxPendingOut {
+		// A framing error found now is reported by the next call.
+		_ = p.process()
 	}
 	return m, false
 }

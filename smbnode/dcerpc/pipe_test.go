@@ -215,3 +215,44 @@ func TestPipeConcurrent(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestFlowControl checks that a client cannot make the pipe buffer
+// unbounded answers: PDUs beyond maxPendingOut of unread answers wait, and
+// run as the client reads.
+func TestFlowControl(t *testing.T) {
+	p := boundPipe(t, interopBackend(), maxFragSize)
+	w := newNDRWriter(nil)
+	w.pointer(false)
+	w.uint32(502)
+	w.uint32(502)
+	w.pointer(true)
+	w.uint32(0)
+	w.pointer(false)
+	w.uint32(0xffffffff)
+	w.pointer(false)
+	const calls = 300
+	var in []byte
+	for i := range calls {
+		in = append(in, buildRequest(uint32(100+i), 0, opNetrShareEnum, w.b, 4000)[0]...)
+	}
+	if _, err := p.Write(in); err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	queued, waiting := p.outBytes, len(p.in)
+	p.mu.Unlock()
+	if queued > maxPendingOut+64*1024 || waiting == 0 {
+		t.Fatalf("after one write: %d bytes queued, %d bytes waiting; flow control did not hold back", queued, waiting)
+	}
+	for i := range calls {
+		if _, n := readResponse(t, p, uint32(100+i)); n < 2 {
+			t.Fatalf("call %d: %d fragments", i, n)
+		}
+	}
+	if _, err := p.Read(100); !errors.Is(err, ErrNoData) {
+		t.Fatalf("after all answers: %v", err)
+	}
+	if _, err := p.Write(make([]byte, maxPendingIn+1)); !errors.Is(err, ErrBusy) {
+		t.Fatalf("oversized write: %v, want ErrBusy", err)
+	}
+}
