@@ -56,7 +56,7 @@ type soloMembership struct {
 	changed chan struct{}
 }
 
-func (s *soloMembership) Start(self Member) error { s.self = self; return nil }
-func (s *soloMembership) Members() []Member       { return []Member{s.self} }
+func (s *soloMembership) Start(self Member) error  { s.self = self; return nil }
+func (s *soloMembership) Members() []Member        { return []Member{s.self} }
 func (s *soloMembership) Changed() <-chan struct{} { return s.changed }
-func (s *soloMembership) Close() error            { return nil }
+func (s *soloMembership) Close() error             { return nil }

@@ -461,4 +461,3 @@ func (c *Cluster) handleCommit(m Message) Message {
 	}
 	return reply(m.Gen, nil, nil)
 }
-

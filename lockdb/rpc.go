@@ -12,24 +12,24 @@ import (
 // RPC kinds. Requests from the coordinator to members, from members to the
 // coordinator, from requesters to homes, and from homes to owners.
 const (
-	kindFreeze       Kind = iota + 1 // coordinator → member: stop granting, clear homes
-	kindReassert                     // coordinator → member: push owned records to new homes
-	kindImport                       // member → new home: records to import (frozen, pending gen)
-	kindCommit                       // coordinator → member: generation committed (thaw)
-	kindRenew                        // member → coordinator: lease renewal
-	kindOpen                         // requester → home: OpenFile
-	kindClose                        // requester → home: CloseFile
-	kindDeleteOnClose                // requester → home: SetDeleteOnClose
-	kindLock                         // requester → home: Lock (maybe waiting)
-	kindUnlock                       // requester → home: Unlock
-	kindCheckIO                      // requester → home: CheckIO
-	kindAckBreak                     // requester → home: AckBreak
-	kindContend                      // requester → home: ContendLevel2
-	kindBreak                        // home → owner: deliver a break to a client
-	kindList                         // any → any: owned records and status
-	kindUserWrite                    // member → coordinator: change the users table
-	kindUserApply                    // coordinator → member: one users change
-	kindUserSnapshot                 // member → coordinator: whole users table
+	kindFreeze        Kind = iota + 1 // coordinator → member: stop granting, clear homes
+	kindReassert                      // coordinator → member: push owned records to new homes
+	kindImport                        // member → new home: records to import (frozen, pending gen)
+	kindCommit                        // coordinator → member: generation committed (thaw)
+	kindRenew                         // member → coordinator: lease renewal
+	kindOpen                          // requester → home: OpenFile
+	kindClose                         // requester → home: CloseFile
+	kindDeleteOnClose                 // requester → home: SetDeleteOnClose
+	kindLock                          // requester → home: Lock (maybe waiting)
+	kindUnlock                        // requester → home: Unlock
+	kindCheckIO                       // requester → home: CheckIO
+	kindAckBreak                      // requester → home: AckBreak
+	kindContend                       // requester → home: ContendLevel2
+	kindBreak                         // home → owner: deliver a break to a client
+	kindList                          // any → any: owned records and status
+	kindUserWrite                     // member → coordinator: change the users table
+	kindUserApply                     // coordinator → member: one users change
+	kindUserSnapshot                  // member → coordinator: whole users table
 	kindMax
 )
 
