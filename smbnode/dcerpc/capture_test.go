@@ -1,6 +1,7 @@
 package dcerpc
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"testing"
@@ -23,6 +24,8 @@ func TestCaptures(t *testing.T) {
 	}{
 		{"smbclient-L", "srvsvc", 2, map[int]bool{2: true}},
 		{"pysamba", "srvsvc", 3, nil},
+		{"unknown-if", "srvsvc", 1, nil},
+		{"faults", "srvsvc", 3, nil},
 		{"rpcclient", "", 9, map[int]bool{4: true, 6: true, 7: true, 9: true}},
 	}
 	for _, tt := range tests {
@@ -57,6 +60,10 @@ func TestCaptures(t *testing.T) {
 				switch g.h.ptype {
 				case ptypeBindAck:
 					checkBindAck(t, g, w)
+				case ptypeFault:
+					if !bytes.Equal(got, want) {
+						t.Errorf("call %d: FAULT\n got %x\nwant %x", i, got, want)
+					}
 				case ptypeResponse:
 					if tt.identical[i] && !sameModuloReferents(g.stub, w.stub) {
 						t.Errorf("call %d stub differs from Samba's\n got %s\nwant %s", i, hex.EncodeToString(g.stub), hex.EncodeToString(w.stub))

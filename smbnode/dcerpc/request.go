@@ -18,6 +18,10 @@ const (
 	respOffStub = 24
 
 	authVerifierHdrLen = 8 // sec_trailer before auth_value (MS-RPCE 2.2.2.11)
+
+	// faultAllocHint is the alloc_hint of a FAULT: clients ignore it; Samba
+	// sends 24, and so do we so that captures compare byte for byte.
+	faultAllocHint = 24
 )
 
 // Fault status codes (C706 appendix E, MS-RPCE 2.2.2.14).
@@ -154,7 +158,7 @@ func (p *Pipe) queueFault(callID uint32, ctxID uint16, status uint32, didNotExec
 		flags |= pfcDidNotExecute
 	}
 	b := appendHeader(nil, ptypeFault, flags, callID)
-	b = binary.LittleEndian.AppendUint32(b, 0) // alloc_hint
+	b = binary.LittleEndian.AppendUint32(b, faultAllocHint)
 	b = binary.LittleEndian.AppendUint16(b, ctxID)
 	b = append(b, 0, 0) // cancel_count, reserved
 	b = binary.LittleEndian.AppendUint32(b, status)
