@@ -55,6 +55,17 @@
 // out by an earlier attempt (possibly before an Import under new sequence
 // numbers); whoever waits for them should time them out too.
 //
+// Every Break with AckRequired, whether it came with a pending or a granted
+// open, from ContendLevel2 or in InFlight, stays in flight until AckBreak,
+// BreakTimedOut with that Break, the close of the open, or DropNode of its
+// owner. Breaks without AckRequired are already applied; deliver them as
+// notifications only.
+//
+// Import is all or nothing per call and not idempotent: importing an open
+// id that is already recorded fails with ErrOpenExists. Call it once per
+// key (or per owner) and a fresh Table per generation if retries are
+// possible.
+//
 // Errors are the sentinels in errors.go; the SMB layer maps them to
 // NTSTATUS. Lease identity is (Open.ClientGUID, Open.LeaseKey). Checks that
 // span keys (one lease key used on two files) cannot be made by one home
