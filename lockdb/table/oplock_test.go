@@ -545,3 +545,34 @@ func TestLockStripsReadCaching(t *testing.T) {
 		t.Fatalf("lease next to byte-range locks: %s", leaseString(res.LeaseState))
 	}
 }
+
+// TestOplockStatOpen1: smbtorture smb2.oplock.statopen1: which access
+// masks break a batch oplock.
+func TestOplockStatOpen1(t *testing.T) {
+	const (
+		fileReadEA  = 0x8
+		fileWriteEA = 0x10
+		writeDAC    = 0x40000
+		writeOwner  = 0x80000
+	)
+	tests := []struct {
+		access uint32
+		stat   bool
+	}{
+		{FileReadData, false}, {FileWriteData, false}, {fileReadEA, false}, {fileWriteEA, false},
+		{FileExecute, false}, {FileReadAttributes, true}, {FileWriteAttributes, true},
+		{Delete, false}, {ReadControl, false}, {writeDAC, false}, {writeOwner, false}, {Synchronize, true},
+	}
+	for _, tc := range tests {
+		tb := newTestTable(t)
+		mustOpen(t, tb, testKey, oplockOpen(oid("n1", 1), "b"), FileOpenIf)
+		res, err := tb.OpenFile(testKey, Open{ID: oid("n2", 2), Access: tc.access, ShareAccess: shR | shW | shD}, FileOpen)
+		if err != nil {
+			t.Fatalf("access %#x: %v", tc.access, err)
+		}
+		if broke := len(res.Breaks) == 1; broke == tc.stat || len(res.Breaks) > 1 {
+			t.Errorf("access %#x: breaks %+v, stat open %v", tc.access, res.Breaks, tc.stat)
+		}
+		checkInv(t, tb)
+	}
+}
