@@ -1,0 +1,237 @@
+package smbnode
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"shoal/smbnode/smbcrypto"
+	"shoal/smbnode/wire"
+)
+
+// maxFrame bounds one NetBIOS frame: an 8 MiB WRITE plus headers, or a
+// compound of small requests.
+const maxFrame = 8<<20 + 64<<10
+
+// conn is one client TCP connection (MS-SMB2 3.3.1.7 Connection).
+type conn struct {
+	srv    *Server
+	nc     net.Conn
+	log    *slog.Logger
+	ctx    context.Context
+	cancel context.CancelFunc
+	wmu    sync.Mutex // serializes writes to nc
+	bw     *bufio.Writer
+
+	credits *creditWindow
+
+	mu sync.Mutex // guards everything below
+	// Negotiated state, fixed once negotiated is true.
+	negotiated     bool
+	dialect        uint16
+	clientGUID     [16]byte
+	clientCaps     uint32
+	clientSecMode  uint16
+	clientDialects []uint16
+	serverSecMode  uint16
+	serverCaps     uint32
+	preauth        [64]byte
+	cipher         uint16
+	signAlg        smbcrypto.SigningAlgorithm
+	sessions       map[uint64]*session
+	opens          map[uint64]*open
+	asyncs         map[uint64]*asyncOp // by async id
+	pendingByMID   map[uint64]*asyncOp
+	nextAsyncID    uint64
+	closed         bool
+	established    time.Time
+}
+
+func newConn(s *Server, nc net.Conn) *conn {
+	ctx, cancel := context.WithCancel(context.Background())
+	c := &conn{
+		srv:          s,
+		nc:           nc,
+		ctx:          ctx,
+		cancel:       cancel,
+		bw:           bufio.NewWriterSize(nc, 256<<10),
+		credits:      newCreditWindow(),
+		sessions:     map[uint64]*session{},
+		opens:        map[uint64]*open{},
+		asyncs:       map[uint64]*asyncOp{},
+		pendingByMID: map[uint64]*asyncOp{},
+		established:  time.Now(),
+	}
+	c.log = s.log.With("client", nc.RemoteAddr().String())
+	if tc, ok := nc.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	return c
+}
+
+// close ends the connection; the reader goroutine then tears down its state.
+func (c *conn) close() {
+	c.cancel()
+	c.nc.Close()
+}
+
+// serve reads frames until the connection ends, then releases every
+// session, tree and open of the connection.
+func (c *conn) serve() {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("panic in connection reader", "panic", r, "stack", string(debug.Stack()))
+		}
+		c.close()
+		c.teardown()
+	}()
+	br := bufio.NewReaderSize(c.nc, 64<<10)
+	var hdr [4]byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			return
+		}
+		// Direct TCP transport (MS-SMB2 2.1): a zero byte and a 24-bit length.
+		if hdr[0] != 0 {
+			c.log.Debug("not a session message, dropping connection", "type", hdr[0])
+			return
+		}
+		n := int(hdr[1])<<16 | int(hdr[2])<<8 | int(hdr[3])
+		if n < 4 || n > maxFrame {
+			c.log.Debug("bad frame length, dropping connection", "len", n)
+			return
+		}
+		buf := make([]byte, n)
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return
+		}
+		if err := c.frame(buf); err != nil {
+			c.log.Debug("dropping connection", "err", err)
+			return
+		}
+	}
+}
+
+// errDrop asks the reader to drop the connection.
+var errDrop = errors.New("smb: drop connection")
+
+// frame handles one NetBIOS frame. Synchronous checks that must see frames
+// in order (negotiate, credits, decryption) run here; each request chain
+// then runs in its own goroutine.
+func (c *conn) frame(buf []byte) error {
+	var encSession *session
+	if wire.IsTransform(buf) {
+		plain, sess, err := c.decrypt(buf)
+		if err != nil {
+			return err
+		}
+		buf, encSession = plain, sess
+	} else if wire.IsSMB1Negotiate(buf) {
+		return c.smb1Negotiate(buf)
+	}
+	h, err := wire.ParseHeader(buf)
+	if err != nil {
+		return fmt.Errorf("%w: %v", errDrop, err)
+	}
+	c.mu.Lock()
+	negotiated := c.negotiated
+	c.mu.Unlock()
+	if !negotiated {
+		// Only a lone NEGOTIATE may come first (MS-SMB2 3.3.5.2).
+		if h.Command != wire.CommandNegotiate || h.NextCommand != 0 {
+			return fmt.Errorf("%w: %v before NEGOTIATE", errDrop, h.Command)
+		}
+		return c.runChain(buf, nil)
+	}
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				c.log.Error("panic in request", "panic", r, "stack", string(debug.Stack()))
+				c.close()
+			}
+		}()
+		if err := c.runChain(buf, encSession); err != nil {
+			c.log.Debug("dropping connection", "err", err)
+			c.close()
+		}
+	}()
+	return nil
+}
+
+// decrypt opens a TRANSFORM_HEADER frame (MS-SMB2 3.3.5.2.1.1).
+func (c *conn) decrypt(buf []byte) ([]byte, *session, error) {
+	th, err := wire.ParseTransformHeader(buf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errDrop, err)
+	}
+	c.mu.Lock()
+	sess := c.sessions[th.SessionID]
+	cipher := c.cipher
+	c.mu.Unlock()
+	if sess == nil || cipher == 0 {
+		return nil, nil, fmt.Errorf("%w: encrypted message for unknown session %#x", errDrop, th.SessionID)
+	}
+	keys := sess.getKeys()
+	if keys == nil || len(keys.Decryption) == 0 {
+		return nil, nil, fmt.Errorf("%w: encrypted message before session keys exist", errDrop)
+	}
+	plain, _, err := smbcrypto.Decrypt(cipher, keys.Decryption, buf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: decrypt: %v", errDrop, err)
+	}
+	return plain, sess, nil
+}
+
+// send writes one frame: the responses of a chain (already signed),
+// encrypted for sess when enc is set.
+func (c *conn) send(msg []byte, enc *session) error {
+	if enc != nil {
+		keys := enc.getKeys()
+		c.mu.Lock()
+		cipher := c.cipher
+		c.mu.Unlock()
+		out, err := smbcrypto.Encrypt(cipher, keys.Encryption, enc.id, enc.nonce(cipher), msg)
+		if err != nil {
+			return err
+		}
+		msg = out
+	}
+	if len(msg) > 1<<24-1 {
+		return fmt.Errorf("smb: response of %d bytes does not fit a frame", len(msg))
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	var nb [4]byte
+	binary.BigEndian.PutUint32(nb[:], uint32(len(msg)))
+	c.nc.SetWriteDeadline(time.Now().Add(60 * time.Second))
+	c.bw.Write(nb[:])
+	c.bw.Write(msg)
+	return c.bw.Flush()
+}
+
+// teardown closes every open, tree and session of a finished connection,
+// releasing their cluster state.
+func (c *conn) teardown() {
+	c.mu.Lock()
+	c.closed = true
+	sessions := make([]*session, 0, len(c.sessions))
+	for _, s := range c.sessions {
+		sessions = append(sessions, s)
+	}
+	c.sessions = map[uint64]*session{}
+	for _, a := range c.asyncs {
+		a.cancel()
+	}
+	c.mu.Unlock()
+	for _, s := range sessions {
+		s.logoff(c)
+	}
+}

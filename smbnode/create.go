@@ -1,0 +1,386 @@
+package smbnode
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"time"
+
+	"shoal/lockdb/table"
+	"shoal/smbnode/dcerpc"
+	"shoal/smbnode/vfs"
+	"shoal/smbnode/wire"
+)
+
+// Generic access rights mapped to file rights (MS-SMB2 3.3.5.9, MS-DTYP 2.4.3).
+const (
+	fileGenericRead    = 0x00120089
+	fileGenericWrite   = 0x00120116
+	fileGenericExecute = 0x001200A0
+	// writeAccess are the rights a read-only file or share refuses.
+	writeAccess = wire.FileWriteData | wire.FileAppendData | wire.FileWriteEA | wire.FileWriteAttributes | wire.FileDeleteChild
+	// validAccess is every bit a client may ask for.
+	validAccess = 0x001F01FF | wire.AccessSystemSecurity | wire.MaximumAllowed | wire.GenericAll | wire.GenericExecute | wire.GenericWrite | wire.GenericRead
+)
+
+// Create options a server must refuse (3.3.5.9).
+const invalidCreateOptions = 0xFF000000
+
+func mapGeneric(a uint32) uint32 {
+	if a&wire.GenericRead != 0 {
+		a |= fileGenericRead
+	}
+	if a&wire.GenericWrite != 0 {
+		a |= fileGenericWrite
+	}
+	if a&wire.GenericExecute != 0 {
+		a |= fileGenericExecute
+	}
+	if a&wire.GenericAll != 0 {
+		a |= wire.FileAllAccess
+	}
+	return a &^ (wire.GenericRead | wire.GenericWrite | wire.GenericExecute | wire.GenericAll)
+}
+
+// handleCreate is SMB2 CREATE (MS-SMB2 3.3.5.9).
+func handleCreate(ctx context.Context, r *request) error {
+	req, err := wire.ParseCreateRequest(r.msg)
+	if err != nil {
+		return wire.StatusInvalidParameter
+	}
+	r.chain.haveFileID = false
+	if req.ImpersonationLevel > wire.ImpersonationDelegate {
+		return statusBadImpersonationLevel
+	}
+	if req.CreateDisposition > wire.FileOverwriteIf {
+		return wire.StatusInvalidParameter
+	}
+	if req.CreateOptions&invalidCreateOptions != 0 ||
+		req.CreateOptions&wire.FileDirectoryFile != 0 && req.CreateOptions&wire.FileNonDirectoryFile != 0 {
+		return wire.StatusInvalidParameter
+	}
+	if req.DesiredAccess&^validAccess != 0 || req.DesiredAccess == 0 && false {
+		return wire.StatusAccessDenied
+	}
+	if req.FileAttributes&^0x7FFF != 0 && req.FileAttributes&^0x3FFF7 != 0 {
+		return wire.StatusInvalidParameter
+	}
+	if r.tree.share.ipc {
+		return r.createPipe(req)
+	}
+	if strings.HasPrefix(req.Name, `\`) || strings.HasPrefix(req.Name, `/`) {
+		return wire.StatusInvalidParameter // 3.3.5.9: no leading separator
+	}
+	if req.CreateOptions&wire.FileOpenByFileID != 0 {
+		return wire.StatusNotSupported
+	}
+	o, action, err := r.openFile(ctx, req)
+	if err != nil {
+		return err
+	}
+	info, err := vfs.StatFile(o.f)
+	if err != nil {
+		r.c.closeOpen(ctx, o)
+		return err
+	}
+	resp := &wire.CreateResponse{
+		OplockLevel:    o.oplock,
+		CreateAction:   action,
+		CreationTime:   wire.Filetime(info.CreationTime),
+		LastAccessTime: wire.Filetime(info.LastAccessTime),
+		LastWriteTime:  wire.Filetime(info.LastWriteTime),
+		ChangeTime:     wire.Filetime(info.ChangeTime),
+		AllocationSize: info.AllocationSize,
+		EndOfFile:      info.Size,
+		FileAttributes: info.Attributes,
+		FileID:         o.fileID(),
+	}
+	if info.IsDir {
+		resp.AllocationSize, resp.EndOfFile = 0, 0
+	}
+	resp.Contexts = r.createContextResponses(req, o, info)
+	r.chain.fileID, r.chain.haveFileID = o.fileID(), true
+	r.out = resp.Append(r.out)
+	if action == wire.FileCreated {
+		r.c.srv.notifyChange(o.tree.share, o.rel, notifyAdded, o.isDir)
+	}
+	return nil
+}
+
+// statusBadImpersonationLevel is STATUS_BAD_IMPERSONATION_LEVEL.
+const statusBadImpersonationLevel wire.Status = 0xC00000A5
+
+// openFile opens or creates the file or directory req names and records
+// the open in the lock database.
+func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open, uint32, error) {
+	t := r.tree
+	fs := t.share.fs
+	rel, err := fs.Resolve(req.Name)
+	exists := err == nil
+	if errors.Is(err, vfs.ErrNotExist) {
+		err = nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	disp := req.CreateDisposition
+	opts := req.CreateOptions
+	var info vfs.Info
+	if exists {
+		info, err = fs.Stat(rel)
+		if errors.Is(err, vfs.ErrNotExist) {
+			exists = false
+		} else if err != nil {
+			return nil, 0, err
+		}
+	}
+	if rel == "" && (disp == wire.FileCreate || opts&wire.FileNonDirectoryFile != 0) {
+		// The share root always exists and is a directory.
+		if disp == wire.FileCreate {
+			return nil, 0, wire.StatusObjectNameCollision
+		}
+		return nil, 0, wire.StatusFileIsADirectory
+	}
+	access := mapGeneric(req.DesiredAccess)
+	wantDir := opts&wire.FileDirectoryFile != 0
+	if exists {
+		switch {
+		case disp == wire.FileCreate:
+			return nil, 0, wire.StatusObjectNameCollision
+		case info.IsDir && opts&wire.FileNonDirectoryFile != 0:
+			return nil, 0, wire.StatusFileIsADirectory
+		case !info.IsDir && wantDir:
+			return nil, 0, wire.StatusNotADirectory
+		case info.IsDir && (disp == wire.FileOverwrite || disp == wire.FileOverwriteIf || disp == wire.FileSupersede):
+			return nil, 0, wire.StatusInvalidParameter
+		}
+	} else {
+		if disp == wire.FileOpen || disp == wire.FileOverwrite {
+			return nil, 0, wire.StatusObjectNameNotFound
+		}
+		if wantDir && disp != wire.FileCreate && disp != wire.FileOpenIf {
+			return nil, 0, wire.StatusInvalidParameter
+		}
+	}
+	readOnlyFile := exists && !info.IsDir && info.Attributes&wire.FileAttributeReadonly != 0
+	if access&wire.MaximumAllowed != 0 {
+		access = access&^wire.MaximumAllowed | t.maxAccess
+		if readOnlyFile {
+			access &^= writeAccess
+		}
+	}
+	if access&wire.AccessSystemSecurity != 0 {
+		return nil, 0, statusPrivilegeNotHeld
+	}
+	if t.readOnly && (access&(writeAccess|wire.Delete) != 0 || !exists || disp != wire.FileOpen && disp != wire.FileOpenIf) {
+		return nil, 0, wire.StatusAccessDenied
+	}
+	if readOnlyFile && (access&(wire.FileWriteData|wire.FileAppendData) != 0 || disp == wire.FileOverwrite || disp == wire.FileOverwriteIf || disp == wire.FileSupersede) {
+		return nil, 0, wire.StatusAccessDenied
+	}
+	if opts&wire.FileDeleteOnClose != 0 {
+		if access&wire.Delete == 0 {
+			return nil, 0, wire.StatusInvalidParameter
+		}
+		if readOnlyFile {
+			return nil, 0, wire.StatusCannotDelete
+		}
+	}
+
+	// Open or create on disk.
+	var f *os.File
+	action := wire.FileOpened
+	created := false
+	if !exists {
+		if wantDir {
+			err = fs.Mkdir(rel)
+			if err == nil {
+				f, err = fs.OpenFile(rel, os.O_RDONLY, 0)
+			}
+		} else {
+			f, err = fs.OpenFile(rel, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		}
+		if errors.Is(err, vfs.ErrExist) && disp != wire.FileCreate {
+			// Lost a race with another creator: open what is there.
+			return r.openFile(ctx, req)
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		created = true
+		action = wire.FileCreated
+		attrs := req.FileAttributes &^ (wire.FileAttributeDirectory | wire.FileAttributeNormal)
+		if !wantDir {
+			attrs |= wire.FileAttributeArchive
+		}
+		if attrs != 0 {
+			if err := fs.SetAttributes(f, attrs); err != nil && !errors.Is(err, vfs.ErrNotSupported) {
+				r.c.log.Debug("setting attributes on create", "err", err)
+			}
+		}
+	} else {
+		flag := os.O_RDONLY
+		if !info.IsDir && !t.readOnly && (access&(wire.FileWriteData|wire.FileAppendData) != 0 || disp == wire.FileOverwrite || disp == wire.FileOverwriteIf || disp == wire.FileSupersede) {
+			flag = os.O_RDWR
+		}
+		f, err = fs.OpenFile(rel, flag, 0)
+		if err != nil {
+			return nil, 0, err
+		}
+	}
+	undo := func() {
+		f.Close()
+		if created {
+			fs.Remove(rel)
+		}
+	}
+	st, err := vfs.StatFile(f)
+	if err != nil {
+		undo()
+		return nil, 0, err
+	}
+	o := &open{
+		id:            r.c.srv.nextOpenID.Add(1),
+		tree:          t,
+		sess:          r.sess,
+		conn:          r.c,
+		f:             f,
+		isDir:         st.IsDir,
+		access:        access,
+		shareAccess:   req.ShareAccess,
+		createOptions: opts,
+		rel:           rel,
+		name:          req.Name,
+		created:       time.Now(),
+		key:           table.Key{Share: t.share.cfg.Name, Inode: st.FileID},
+	}
+	o.oid = table.OpenID{Node: r.c.srv.cfg.Node, ID: o.id}
+	rec := table.Open{
+		ID:            o.oid,
+		Session:       r.sess.id,
+		Access:        access,
+		ShareAccess:   req.ShareAccess,
+		DeleteOnClose: opts&wire.FileDeleteOnClose != 0,
+		Oplock:        req.RequestedOplockLevel,
+		Path:          rel,
+		User:          r.sess.user,
+	}
+	if o.isDir && rec.Oplock != wire.OplockLevelLease {
+		rec.Oplock = wire.OplockLevelNone
+	}
+	var lease *wire.Lease
+	if rec.Oplock == wire.OplockLevelLease {
+		if c := req.Context(wire.CreateContextRequestLease); c != nil {
+			lease, _ = wire.ParseLease(c.Data)
+		}
+		if lease == nil {
+			rec.Oplock = wire.OplockLevelNone
+		} else {
+			r.c.mu.Lock()
+			rec.ClientGUID = r.c.clientGUID
+			r.c.mu.Unlock()
+			rec.LeaseKey = lease.LeaseKey
+			rec.ParentLeaseKey = lease.ParentLeaseKey
+			rec.LeaseVersion = lease.Version
+			rec.LeaseState = lease.LeaseState
+			rec.LeaseEpoch = lease.Epoch
+		}
+	}
+	res, err := r.c.srv.locker.OpenFile(ctx, o.key, rec, disp)
+	if err != nil {
+		undo()
+		return nil, 0, err
+	}
+	o.oplock = res.Oplock
+	if rec.Oplock == wire.OplockLevelLease {
+		o.leaseKey, o.leaseVer, o.leaseState = rec.LeaseKey, rec.LeaseVersion, res.LeaseState
+	}
+	o.deleteOnClose = rec.DeleteOnClose
+	if exists && (disp == wire.FileOverwrite || disp == wire.FileOverwriteIf || disp == wire.FileSupersede) {
+		if err := fs.Truncate(f, 0); err != nil {
+			r.c.srv.locker.CloseFile(ctx, o.key, o.oid)
+			f.Close()
+			return nil, 0, err
+		}
+		attrs := req.FileAttributes&^(wire.FileAttributeDirectory|wire.FileAttributeNormal) | wire.FileAttributeArchive
+		fs.SetAttributes(f, attrs)
+		action = wire.FileOverwritten
+		if disp == wire.FileSupersede {
+			action = wire.FileSuperseded
+		}
+	}
+	r.c.registerOpen(o)
+	return o, action, nil
+}
+
+// statusPrivilegeNotHeld is STATUS_PRIVILEGE_NOT_HELD.
+const statusPrivilegeNotHeld wire.Status = 0xC0000061
+
+// createContextResponses answers the create contexts Shoal supports.
+func (r *request) createContextResponses(req *wire.CreateRequest, o *open, info vfs.Info) []wire.CreateContext {
+	var out []wire.CreateContext
+	if c := req.Context(wire.CreateContextQueryMaximalAccess); c != nil {
+		ma := o.tree.maxAccess
+		if !info.IsDir && info.Attributes&wire.FileAttributeReadonly != 0 {
+			ma &^= writeAccess
+		}
+		out = append(out, wire.CreateContext{Name: wire.CreateContextQueryMaximalAccess,
+			Data: (&wire.MaximalAccessResponse{MaximalAccess: ma}).Append(nil)})
+	}
+	if c := req.Context(wire.CreateContextQueryOnDiskID); c != nil {
+		out = append(out, wire.CreateContext{Name: wire.CreateContextQueryOnDiskID,
+			Data: (&wire.QueryOnDiskIDResponse{DiskFileID: info.FileID, VolumeID: o.tree.share.volumeID()}).Append(nil)})
+	}
+	if o.oplock == wire.OplockLevelLease {
+		l := &wire.Lease{Version: o.leaseVer, LeaseKey: o.leaseKey, LeaseState: o.leaseState}
+		if c := req.Context(wire.CreateContextRequestLease); c != nil {
+			if rq, err := wire.ParseLease(c.Data); err == nil {
+				l.ParentLeaseKey = rq.ParentLeaseKey
+				if rq.LeaseFlags&wire.LeaseFlagParentLeaseKeySet != 0 && l.Version == 2 {
+					l.LeaseFlags |= wire.LeaseFlagParentLeaseKeySet
+				}
+				l.Epoch = rq.Epoch
+			}
+		}
+		out = append(out, wire.CreateContext{Name: wire.CreateContextRequestLease, Data: l.Append(nil)})
+	}
+	return out
+}
+
+// createPipe opens a named pipe on IPC$.
+func (r *request) createPipe(req *wire.CreateRequest) error {
+	name := strings.TrimPrefix(strings.ToLower(req.Name), `\`)
+	if !dcerpc.IsKnownPipe(name) {
+		return wire.StatusObjectNameNotFound
+	}
+	p, err := dcerpc.NewPipe(name, r.sess.user, r.c.srv.rpcBackend())
+	if err != nil {
+		return wire.StatusObjectNameNotFound
+	}
+	o := &open{
+		id:      r.c.srv.nextOpenID.Add(1),
+		tree:    r.tree,
+		sess:    r.sess,
+		conn:    r.c,
+		pipe:    p,
+		access:  mapGeneric(req.DesiredAccess),
+		name:    req.Name,
+		created: time.Now(),
+	}
+	r.c.registerOpen(o)
+	now := wire.Filetime(time.Now())
+	resp := &wire.CreateResponse{
+		CreateAction:   wire.FileOpened,
+		CreationTime:   now,
+		LastAccessTime: now,
+		LastWriteTime:  now,
+		ChangeTime:     now,
+		AllocationSize: 4096,
+		FileAttributes: wire.FileAttributeNormal,
+		FileID:         o.fileID(),
+	}
+	r.chain.fileID, r.chain.haveFileID = o.fileID(), true
+	r.out = resp.Append(r.out)
+	return nil
+}

@@ -1,0 +1,81 @@
+package smbnode
+
+import (
+	"context"
+	"errors"
+
+	"shoal/lockdb/table"
+	"shoal/smbnode/wire"
+)
+
+// handleLock is SMB2 LOCK (MS-SMB2 3.3.5.14): byte-range locks and unlocks,
+// decided cluster-wide by the Locker. A blocking lock that cannot be
+// granted at once goes async and completes when the conflict goes away
+// anywhere, or with STATUS_CANCELLED.
+func handleLock(ctx context.Context, r *request) error {
+	req, err := wire.ParseLockRequest(r.msg)
+	if err != nil {
+		return wire.StatusInvalidParameter
+	}
+	o, err := r.lookupOpen(req.FileID)
+	if err != nil {
+		return err
+	}
+	if o.pipe != nil || o.isDir {
+		return wire.StatusInvalidParameter
+	}
+	if len(req.Locks) == 0 {
+		return wire.StatusInvalidParameter
+	}
+	unlock := req.Locks[0].Flags&wire.LockFlagUnlock != 0
+	for _, l := range req.Locks {
+		switch l.Flags {
+		case wire.LockFlagUnlock:
+			if !unlock {
+				return wire.StatusInvalidParameter
+			}
+		case wire.LockFlagSharedLock, wire.LockFlagExclusiveLock:
+			if unlock || len(req.Locks) > 1 {
+				return wire.StatusInvalidParameter
+			}
+		case wire.LockFlagSharedLock | wire.LockFlagFailImmediately, wire.LockFlagExclusiveLock | wire.LockFlagFailImmediately:
+			if unlock {
+				return wire.StatusInvalidParameter
+			}
+		default:
+			return wire.StatusInvalidParameter
+		}
+	}
+	locker := r.c.srv.locker
+	if unlock {
+		for _, l := range req.Locks {
+			if err := locker.Unlock(ctx, o.key, table.LockRequest{Open: o.oid, Offset: l.Offset, Length: l.Length}); err != nil {
+				return err
+			}
+		}
+		r.out = (&wire.LockResponse{}).Append(r.out)
+		return nil
+	}
+	locker.ContendLevel2(ctx, o.key, o.oid)
+	var granted []table.LockRequest
+	for _, l := range req.Locks {
+		lr := table.LockRequest{Open: o.oid, Offset: l.Offset, Length: l.Length, Exclusive: l.Flags&wire.LockFlagExclusiveLock != 0}
+		err := locker.Lock(ctx, o.key, lr, false)
+		if errors.Is(err, table.ErrLockNotGranted) && l.Flags&wire.LockFlagFailImmediately == 0 {
+			actx := r.goAsync()
+			err = locker.Lock(actx, o.key, lr, true)
+			if errors.Is(err, context.Canceled) {
+				err = wire.StatusCancelled
+			}
+		}
+		if err != nil {
+			for _, g := range granted {
+				locker.Unlock(ctx, o.key, g)
+			}
+			return err
+		}
+		granted = append(granted, lr)
+	}
+	r.out = (&wire.LockResponse{}).Append(r.out)
+	return nil
+}

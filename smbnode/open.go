@@ -1,0 +1,145 @@
+package smbnode
+
+import (
+	"context"
+	"os"
+	"sync"
+	"time"
+
+	"shoal/lockdb/table"
+	"shoal/smbnode/dcerpc"
+	"shoal/smbnode/vfs"
+	"shoal/smbnode/wire"
+)
+
+// open is one SMB2 open (MS-SMB2 3.3.1.10 Open): a file, a directory or a
+// named pipe.
+type open struct {
+	id    uint64 // both halves of the FileID
+	tree  *tree
+	sess  *session
+	conn  *conn
+	f     *os.File     // nil for a pipe
+	pipe  *dcerpc.Pipe // IPC$ only
+	isDir bool
+
+	access        uint32
+	shareAccess   uint32
+	createOptions uint32
+	key           table.Key
+	oid           table.OpenID
+	created       time.Time
+
+	mu   sync.Mutex
+	rel  string // on-disk path relative to the share root (renames update it)
+	name string // the path as the client named it
+	// Caching granted at open and changed by breaks.
+	oplock     uint8
+	leaseKey   [16]byte
+	leaseState uint32
+	leaseVer   int
+	// position and mode are FilePositionInformation / FileModeInformation.
+	position      uint64
+	mode          uint32
+	deleteOnClose bool
+	// deletePending is set by SET_INFO FileDispositionInformation.
+	deletePending bool
+	// dir is the state of QUERY_DIRECTORY on a directory open.
+	dir *dirSearch
+	// lockSeq are the LockSequence replay buckets (3.3.5.14).
+	lockSeq [65]uint32
+	closed  bool
+}
+
+// fileID is the FileID handed to the client.
+func (o *open) fileID() wire.FileID { return wire.FileID{Persistent: o.id, Volatile: o.id} }
+
+func (o *open) path() (rel, name string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.rel, o.name
+}
+
+func (o *open) fs() *vfs.Share { return o.tree.share.fs }
+
+// lookupOpen finds the open a request names (3.3.5.2.10 and related
+// compounds): STATUS_FILE_CLOSED if it does not exist or belongs to another
+// session or tree.
+func (r *request) lookupOpen(id wire.FileID) (*open, error) {
+	if id.IsRelated() {
+		if r.hdr.Flags&wire.FlagRelated == 0 || !r.chain.haveFileID {
+			return nil, wire.StatusFileClosed
+		}
+		id = r.chain.fileID
+	}
+	c := r.c
+	c.mu.Lock()
+	o := c.opens[id.Volatile]
+	c.mu.Unlock()
+	if o == nil || o.id != id.Persistent || o.sess != r.sess || (r.tree != nil && o.tree != r.tree) {
+		return nil, wire.StatusFileClosed
+	}
+	r.chain.fileID, r.chain.haveFileID = o.fileID(), true
+	return o, nil
+}
+
+// registerOpen makes o reachable by FileID.
+func (c *conn) registerOpen(o *open) {
+	c.mu.Lock()
+	c.opens[o.id] = o
+	c.mu.Unlock()
+	o.tree.mu.Lock()
+	o.tree.opens[o.id] = o
+	o.tree.mu.Unlock()
+	c.srv.opens.Store(o.id, o)
+}
+
+// closeOpen releases an open: its cluster records, its delete-on-close, its
+// file descriptor. It reports the file's final state for CLOSE's
+// post-query attributes (taken before a delete).
+func (c *conn) closeOpen(ctx context.Context, o *open) error {
+	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		return wire.StatusFileClosed
+	}
+	o.closed = true
+	o.mu.Unlock()
+	c.mu.Lock()
+	delete(c.opens, o.id)
+	c.mu.Unlock()
+	o.tree.mu.Lock()
+	delete(o.tree.opens, o.id)
+	o.tree.mu.Unlock()
+	c.srv.opens.Delete(o.id)
+	if o.pipe != nil {
+		return o.pipe.Close()
+	}
+	o.cancelNotify()
+	res, err := c.srv.locker.CloseFile(ctx, o.key, o.oid)
+	if err != nil {
+		c.log.Warn("releasing open in the lock database", "err", err)
+	}
+	rel, _ := o.path()
+	if err == nil && res.Delete {
+		if rerr := o.fs().Remove(rel); rerr != nil {
+			c.log.Info("delete on close failed", "path", rel, "err", rerr)
+		}
+		c.srv.notifyChange(o.tree.share, rel, notifyRemoved, o.isDir)
+	}
+	return o.f.Close()
+}
+
+// closeTreeOpens closes every open of a tree (TREE_DISCONNECT, LOGOFF,
+// connection loss).
+func (c *conn) closeTreeOpens(t *tree) {
+	t.mu.Lock()
+	opens := make([]*open, 0, len(t.opens))
+	for _, o := range t.opens {
+		opens = append(opens, o)
+	}
+	t.mu.Unlock()
+	for _, o := range opens {
+		c.closeOpen(context.Background(), o)
+	}
+}
