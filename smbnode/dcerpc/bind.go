@@ -155,7 +155,7 @@ func (p *Pipe) handleBind(h header, pdu []byte) {
 		return
 	}
 	b, err := parseBind(h, pdu)
-	if err != nil {
+	if err != nil || len(b.contexts) == 0 {
 		p.queueBindNak(h.callID, nakReasonNotSpecified)
 		return
 	}

@@ -123,6 +123,7 @@ func TestBindNak(t *testing.T) {
 			return buildBind(ptypeBind, 3, 1024, []presContext{{id: 0, abstract: syntaxSrvsvc, transfer: []syntaxID{syntaxNDR32}}})
 		}, nakLocalLimitExceeded},
 		{"context list truncated", nil, func() []byte { b := clone(good); b[bindOffNumCtx] = 2; return b }, nakReasonNotSpecified},
+		{"no contexts", nil, func() []byte { return buildBind(ptypeBind, 3, maxFragSize, nil) }, nakReasonNotSpecified},
 		{"no transfer syntax", nil, func() []byte { b := clone(good); b[bindOffCtxList+2] = 0; return b }, nakReasonNotSpecified},
 		{"second bind", [][]byte{good}, func() []byte { return good }, nakReasonNotSpecified},
 	}

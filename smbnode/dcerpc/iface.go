@@ -46,7 +46,6 @@ func IsKnownPipe(name string) bool {
 // Win32 error codes returned as WERROR results (MS-ERREF 2.2).
 const (
 	werrOK              uint32 = 0
-	werrAccessDenied    uint32 = 5
 	werrInvalidLevel    uint32 = 124  // ERROR_INVALID_LEVEL
 	werrNetNameNotFound uint32 = 2310 // NERR_NetNameNotFound
 )

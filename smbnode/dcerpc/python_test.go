@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -81,10 +82,14 @@ func TestSambaNDRInterop(t *testing.T) {
 	}
 	backend := interopBackend()
 	pipes := map[string]*Pipe{}
-	for _, name := range []string{"srvsvc", "wkssvc"} {
-		p := newTestPipe(t, name, backend)
+	for _, name := range []string{"srvsvc", "wkssvc", "srvsvc@empty"} {
+		b := backend
+		if name == "srvsvc@empty" {
+			b = &testBackend{server: backend.server}
+		}
+		p := newTestPipe(t, strings.TrimSuffix(name, "@empty"), b)
 		ack := parseServerPDU(t, roundTrip(t, p, buildBind(ptypeBind, 1, maxFragSize, []presContext{
-			{id: 1, abstract: pipeInterfaces[name].syntax, transfer: []syntaxID{syntaxNDR32}},
+			{id: 1, abstract: pipeInterfaces[p.Name()].syntax, transfer: []syntaxID{syntaxNDR32}},
 		})))
 		if ack.h.ptype != ptypeBindAck || ack.results[0].result != resultAcceptance {
 			t.Fatalf("%s: bind not accepted: %+v", name, ack)
@@ -113,6 +118,17 @@ func TestSambaNDRInterop(t *testing.T) {
 		stub, nfrag := readResponse(t, p, callID)
 		stubs[c.ID] = hex.EncodeToString(stub)
 		maxFrags = max(maxFrags, nfrag)
+		if c.ID == "enum.1" || c.ID == "get.data.1" {
+			// The same call to a server with no shares at all.
+			p := pipes["srvsvc@empty"]
+			for _, f := range buildRequest(callID, 1, c.Opnum, stub0(t, c.Stub), 4000) {
+				if _, err := p.Write(f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			stub, _ := readResponse(t, p, callID)
+			stubs[c.ID+"@empty"] = hex.EncodeToString(stub)
+		}
 	}
 	if maxFrags < 2 {
 		t.Errorf("no answer needed more than one fragment; the test no longer covers fragmentation")
@@ -123,6 +139,15 @@ func TestSambaNDRInterop(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkInterop(t, backend, decoded)
+}
+
+func stub0(t *testing.T, hx string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(hx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // readResponse reads RESPONSE fragments for callID until the last one and
@@ -237,6 +262,9 @@ func checkInterop(t *testing.T, b *testBackend, decoded map[string]map[string]an
 		"wksta.100": {"result": 0, "info": map[string]any{"platform_id": platformIDNT, "server_name": si.Name,
 			"domain_name": si.Domain, "version_major": si.VersionMajor, "version_minor": si.VersionMinor}},
 		"wksta.101": fail(werrInvalidLevel),
+		"enum.1@empty": {"result": 0, "totalentries": 0, "resume_handle": 0,
+			"info_ctr": map[string]any{"level": 1, "ctr": map[string]any{"count": 0, "array": nil}}},
+		"get.data.1@empty": fail(werrNetNameNotFound),
 	}
 	if len(decoded) != len(want) {
 		t.Errorf("python decoded %d calls, test expects %d", len(decoded), len(want))

@@ -3,7 +3,7 @@
 own NDR marshalling (python3-samba), for dcerpc's interop test.
 
   srvsvc_ndr.py pack      prints JSON [{"id", "iface", "opnum", "bigendian", "stub"}]
-  srvsvc_ndr.py unpack    reads JSON {"id": "response stub hex"} on stdin,
+  srvsvc_ndr.py unpack    reads JSON {"id[@variant]": "response stub hex"} on stdin,
                           prints JSON {"id": decoded output or {"error": ...}}
 """
 import json
@@ -105,7 +105,8 @@ def unpack():
     stubs = json.load(sys.stdin)
     res = {}
     for cid, hx in stubs.items():
-        base = cid[:-3] if cid.endswith(".be") else cid
+        base = cid.split("@")[0]  # "@variant": same call, another backend
+        base = base[:-3] if base.endswith(".be") else base
         r = CALLS[base][1]()
         try:
             ndr.ndr_unpack_out(r, bytes.fromhex(hx))
