@@ -87,18 +87,23 @@ func TestSambaClient(t *testing.T) {
 		name, mech, user, password, domain string
 		wantErr                            error
 		tamperFinal                        bool // flip a bit of our mechListMIC: Samba must refuse it
+		allowGuest                         bool
 	}{
-		{"spnego", "spnego", "alice", "Secret-1", "WORKGROUP", nil, false},
-		{"spnego other domain", "spnego", "Bob", "pässwörd", "SOMEWHERE", nil, false},
-		{"raw ntlmssp", "ntlmssp", "alice", "Secret-1", "WORKGROUP", nil, false},
-		{"wrong password", "spnego", "alice", "Secret-2", "WORKGROUP", ErrLogonFailure, false},
-		{"unknown user", "spnego", "carol", "Secret-1", "WORKGROUP", ErrLogonFailure, false},
+		{"spnego", "spnego", "alice", "Secret-1", "WORKGROUP", nil, false, false},
+		{"spnego other domain", "spnego", "Bob", "pässwörd", "SOMEWHERE", nil, false, false},
+		{"raw ntlmssp", "ntlmssp", "alice", "Secret-1", "WORKGROUP", nil, false, false},
+		{"wrong password", "spnego", "alice", "Secret-2", "WORKGROUP", ErrLogonFailure, false, false},
+		{"unknown user", "spnego", "carol", "Secret-1", "WORKGROUP", ErrLogonFailure, false, false},
+		{name: "anonymous refused", mech: "spnego", wantErr: ErrLogonFailure},
+		{name: "anonymous allowed", mech: "spnego", allowGuest: true},
 		{name: "tampered server mechListMIC", mech: "spnego", user: "alice", password: "Secret-1", domain: "WORKGROUP", tamperFinal: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := startSambaClient(t, tt.mech, tt.user, tt.password, tt.domain)
-			s := NewSession(testConfig(t))
+			cfg := testConfig(t)
+			cfg.AllowGuest = tt.allowGuest
+			s := NewSession(cfg)
 			var fromServer []byte
 			if tt.mech == "spnego" && tt.domain == "SOMEWHERE" {
 				// As smbclient does: start from the NEGOTIATE response's
@@ -152,6 +157,12 @@ func TestSambaClient(t *testing.T) {
 			key, err := c.sessionKey()
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.user == "" {
+				if !s.Anonymous() || s.SessionKey() != nil {
+					t.Fatalf("anonymous %v key %x", s.Anonymous(), s.SessionKey())
+				}
+				return
 			}
 			if !bytes.Equal(key, s.SessionKey()) {
 				t.Fatalf("Samba session key %x, ours %x", key, s.SessionKey())

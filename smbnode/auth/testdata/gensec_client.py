@@ -16,9 +16,12 @@ lp = param.LoadParm()
 lp.set("client use spnego principal", "no")
 creds = Credentials()
 creds.guess(lp)
-creds.set_username(user)
-creds.set_password(password)
-creds.set_domain(domain)
+if user:
+    creds.set_username(user)
+    creds.set_password(password)
+    creds.set_domain(domain)
+else:
+    creds.set_anonymous()
 creds.set_workstation("SAMBACLIENT")
 creds.set_kerberos_state(DONT_USE_KERBEROS)
 
@@ -37,5 +40,9 @@ for line in sys.stdin:
         sys.exit(1)
     print(1 if finished else 0, out.hex(), flush=True)
     if finished:
-        print("KEY", g.session_key().hex(), flush=True)
+        try:
+            key = g.session_key().hex()
+        except Exception:  # anonymous: no session key
+            key = ""
+        print("KEY", key, flush=True)
         break
