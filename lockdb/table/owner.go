@@ -104,6 +104,7 @@ func (t *Table) Import(recs []Record) error {
 			}
 		}
 		if err := e.check(); err != nil {
+			t.log.Warn("import would violate the invariant", "key", k.String(), "err", err)
 			return fmt.Errorf("%w: import %v: %v", ErrInvariant, k, err)
 		}
 		staged[k] = e
