@@ -18,7 +18,8 @@ var (
 	ErrMoreData = errors.New("dcerpc: message larger than read buffer")
 
 	// ErrBusy is returned by Transceive while earlier responses are still
-	// unread (the SMB server answers STATUS_PIPE_BUSY).
+	// unread, and by Write when the client has piled up more unprocessed
+	// PDUs than the pipe buffers (the SMB server answers STATUS_PIPE_BUSY).
 	ErrBusy = errors.New("dcerpc: pipe has unread data")
 
 	// ErrMalformed wraps every complaint about a PDU whose header or framing

@@ -151,7 +151,7 @@ func (p *Pipe) Transceive(in []byte, max int) (out []byte, more bool, err error)
 		return nil, false, ErrBusy
 	}
 	// Another goroutine may write between the check and the write; the
-	// response read below is then whichever comes first, as on Windows.
+	// message returned below is then simply the first one queued.
 	if _, err := p.Write(in); err != nil {
 		return nil, false, err
 	}

@@ -80,6 +80,10 @@ func (p *Pipe) handleRequest(h header, pdu []byte) {
 		c.stub = make([]byte, 0, min(int(allocHint), maxRequestStub, maxFragSize*4))
 		p.call = c
 	} else if p.call == nil || p.call.callID != h.callID || p.call.ctxID != ctxID || p.call.opnum != opnum {
+		if p.call != nil && p.call.callID != h.callID {
+			// The half-sent call will never complete either.
+			p.queueFault(p.call.callID, p.call.ctxID, faultProtoError, true)
+		}
 		p.call = nil
 		p.queueFault(h.callID, ctxID, faultProtoError, true)
 		return

@@ -53,6 +53,7 @@ func TestRequestFaults(t *testing.T) {
 		pdus          [][]byte
 		want          uint32
 		didNotExecute bool
+		faults        int // FAULTs expected; 0 means 1
 	}{
 		{"unknown opnum", buildRequest(9, 0, 99, getInfo, 1024), faultOpRngError, true},
 		{"unimplemented opnum", buildRequest(9, 0, 14, getInfo, 1024), faultOpRngError, true},
@@ -65,7 +66,7 @@ func TestRequestFaults(t *testing.T) {
 		{"fragment of another call", [][]byte{
 			buildRequest(9, 0, opNetrShareGetInfo, getInfo, 8)[0],
 			buildRequest(10, 0, opNetrShareGetInfo, getInfo, 8)[1],
-		}, faultProtoError, true},
+		}, faultProtoError, true, 2},
 		{"verifier without security context", [][]byte{withAuth()}, faultAccessDenied, true},
 		{"request too large", buildRequest(9, 0, opNetrShareGetInfo, make([]byte, maxRequestStub+8), 4000), faultProtoError, true},
 		{"client sends a RESPONSE", [][]byte{func() []byte {
@@ -92,6 +93,11 @@ func TestRequestFaults(t *testing.T) {
 			}
 			if got := r.h.flags&pfcDidNotExecute != 0; got != tt.didNotExecute {
 				t.Errorf("did_not_execute %v, want %v", got, tt.didNotExecute)
+			}
+			for i := 1; i < tt.faults; i++ {
+				if r := parseServerPDU(t, mustRead(t, p)); r.h.ptype != ptypeFault || r.status != tt.want {
+					t.Fatalf("answer %d: ptype %d status %s", i+1, r.h.ptype, describeFault(r.status))
+				}
 			}
 			if _, err := p.Read(maxFragSize); !errors.Is(err, ErrNoData) {
 				t.Errorf("second Read: %v, want ErrNoData", err)
