@@ -53,7 +53,6 @@ func TestRequestFaults(t *testing.T) {
 		pdus          [][]byte
 		want          uint32
 		didNotExecute bool
-		faults        int // FAULTs expected; 0 means 1
 	}{
 		{"unknown opnum", buildRequest(9, 0, 99, getInfo, 1024), faultOpRngError, true},
 		{"unimplemented opnum", buildRequest(9, 0, 14, getInfo, 1024), faultOpRngError, true},
@@ -66,7 +65,7 @@ func TestRequestFaults(t *testing.T) {
 		{"fragment of another call", [][]byte{
 			buildRequest(9, 0, opNetrShareGetInfo, getInfo, 8)[0],
 			buildRequest(10, 0, opNetrShareGetInfo, getInfo, 8)[1],
-		}, faultProtoError, true, 2},
+		}, faultProtoError, true},
 		{"verifier without security context", [][]byte{withAuth()}, faultAccessDenied, true},
 		{"request too large", buildRequest(9, 0, opNetrShareGetInfo, make([]byte, maxRequestStub+8), 4000), faultProtoError, true},
 		{"client sends a RESPONSE", [][]byte{func() []byte {
@@ -94,7 +93,12 @@ func TestRequestFaults(t *testing.T) {
 			if got := r.h.flags&pfcDidNotExecute != 0; got != tt.didNotExecute {
 				t.Errorf("did_not_execute %v, want %v", got, tt.didNotExecute)
 			}
-			for i := 1; i < tt.faults; i++ {
+			// A fragment of another call also ends the half-sent one.
+			faults := 1
+			if tt.name == "fragment of another call" {
+				faults = 2
+			}
+			for i := 1; i < faults; i++ {
 				if r := parseServerPDU(t, mustRead(t, p)); r.h.ptype != ptypeFault || r.status != tt.want {
 					t.Fatalf("answer %d: ptype %d status %s", i+1, r.h.ptype, describeFault(r.status))
 				}
