@@ -54,7 +54,7 @@ type Cluster struct {
 	frozen      bool
 	pend        *pending
 	leaseUntil  time.Time
-	lastContact time.Time // last answer from a coordinator
+	lastContact time.Time // when the last accepted lease renewal was sent
 	fenced      bool
 	epoch       context.Context // cancelled at every state change
 	epochCancel context.CancelFunc
@@ -74,6 +74,7 @@ type Cluster struct {
 	backoff      map[string]time.Time
 	needRecovery bool
 	recovering   bool
+	attemptNodes []Member // members frozen by the recovery under way
 
 	started bool
 	closed  bool
@@ -277,20 +278,24 @@ func (c *Cluster) peerGone(p Peer) {
 	}
 }
 
-// fence drops every owned record and tells the owner. Caller holds c.mu.
+// fenceLocked drops every owned record; the caller then calls
+// notifyFenced without holding c.mu. Caller holds c.mu.
 func (c *Cluster) fenceLocked(why string) {
 	c.log.Warn("fenced: dropping all owned records", "why", why, "records", len(c.owned))
 	c.owned = make(map[table.Key]*ownedKey)
 	c.early = make(map[table.Key][]table.Break)
 	c.leaseUntil = time.Time{}
 	c.st.clearDurable()
-	c.goTrackedLocked(func() {
-		c.fenceMu.Lock()
-		defer c.fenceMu.Unlock()
-		if c.owner != nil {
-			c.owner.Fenced()
-		}
-	})
+}
+
+// notifyFenced tells the owner to drop its clients. It must not be called
+// with c.mu held.
+func (c *Cluster) notifyFenced() {
+	c.fenceMu.Lock()
+	defer c.fenceMu.Unlock()
+	if c.owner != nil {
+		c.owner.Fenced()
+	}
 }
 
 // handle dispatches one RPC.

@@ -253,32 +253,27 @@ func TestPartitionedNodeFencedAndRejoins(t *testing.T) {
 	o := rwOpen(c)
 	must(t, first(c.OpenFile(ctx, k, o, table.FileOpenIf)))
 	must(t, c.Lock(ctx, k, table.LockRequest{Open: o.ID, Length: 1, Exclusive: true}, false))
-	h.net.Isolate("mem:" + cut)
-	// The others must not re-home cut's keys before its lease ran out,
-	// then grant again; the cut node fences itself.
-	other := h.node(coord)
-	oo := rwOpen(other)
-	start := time.Now()
-	must(t, first(other.OpenFile(ctx, k, oo, table.FileOpenIf)))
-	must(t, other.Lock(ctx, k, table.LockRequest{Open: oo.ID, Length: 1, Exclusive: true}, true))
-	if d := time.Since(start); d < h.cfg("", "", "").LeaseDuration {
-		t.Fatalf("re-homed after %v, before the lease (%v) ran out", d, h.cfg("", "", "").LeaseDuration)
-	}
-	deadline := time.Now().Add(5 * time.Second)
 	h.mu.Lock()
 	ow := h.nodes[cut].owner
 	h.mu.Unlock()
-	for {
-		ow.mu.Lock()
-		f := ow.fenced
-		ow.mu.Unlock()
-		if f > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("isolated node never fenced")
-		}
-		time.Sleep(10 * time.Millisecond)
+	var fencedAt time.Time
+	ow.mu.Lock()
+	ow.onFence = func() { fencedAt = time.Now() }
+	ow.mu.Unlock()
+	h.net.Isolate("mem:" + cut)
+	// The others must not re-home cut's keys, and so grant a conflicting
+	// lock, before the cut node has fenced itself (told its owner to drop
+	// the client that holds the lock).
+	other := h.node(coord)
+	oo := rwOpen(other)
+	must(t, first(other.OpenFile(ctx, k, oo, table.FileOpenIf)))
+	must(t, other.Lock(ctx, k, table.LockRequest{Open: oo.ID, Length: 1, Exclusive: true}, true))
+	grantedAt := time.Now()
+	ow.mu.Lock()
+	f := fencedAt
+	ow.mu.Unlock()
+	if f.IsZero() || f.After(grantedAt) {
+		t.Fatalf("conflicting lock granted at %v, isolated node fenced at %v", grantedAt, f)
 	}
 	if _, err := c.OpenFile(ctx, k, rwOpen(c), table.FileOpenIf); !errors.Is(err, ErrFenced) {
 		t.Fatalf("fenced node granted: %v", err)

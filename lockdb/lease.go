@@ -33,6 +33,9 @@ func (c *Cluster) renewLoop() {
 func (c *Cluster) renewOnce() {
 	c.mu.Lock()
 	gen, coord, frozen := c.gen, c.coord, c.frozen
+	if c.frozen && c.pend != nil {
+		coord = c.pend.coord // a recovery is under way: its coordinator
+	}
 	c.mu.Unlock()
 	if gen == 0 {
 		return // never joined: nothing to renew, nothing to fence
@@ -42,9 +45,11 @@ func (c *Cluster) renewOnce() {
 	t0 := time.Now()
 	rep, err := c.callTimeout(coord, kindRenew, gen, renewReq{Frozen: frozen})
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err == nil {
-		c.lastContact = time.Now()
+		defer c.mu.Unlock()
+		if t0.After(c.lastContact) {
+			c.lastContact = t0
+		}
 		if c.gen == gen && !c.frozen && !c.closed {
 			c.leaseUntil = t0.Add(c.cfg.LeaseDuration)
 		}
@@ -54,10 +59,15 @@ func (c *Cluster) renewOnce() {
 		}
 		return
 	}
-	if !c.fenced && !c.closed && time.Since(c.lastContact) > c.cfg.FenceTimeout {
+	fence := !c.fenced && !c.closed && time.Since(c.lastContact) > c.cfg.FenceTimeout
+	if fence {
 		c.fenced = true
 		c.fenceLocked("no coordinator for " + time.Since(c.lastContact).Round(time.Millisecond).String())
 		c.bumpLocked()
+	}
+	c.mu.Unlock()
+	if fence {
+		c.notifyFenced()
 	}
 }
 
@@ -72,7 +82,13 @@ func (c *Cluster) handleRenew(from Peer, m Message) Message {
 	if !c.isCoord {
 		return reply(c.gen, nil, ErrNotCoordinator)
 	}
-	if c.coordGen == 0 || m.Gen != c.coordGen || !hasPeer(c.nodes, from) || c.gen != c.coordGen {
+	// During a recovery only the members it froze may renew (the others'
+	// fence clocks must run down); otherwise the members of our map.
+	if c.recovering {
+		if !hasPeer(c.attemptNodes, from) {
+			return reply(c.gen, nil, ErrStaleGeneration)
+		}
+	} else if c.coordGen == 0 || m.Gen != c.coordGen || !hasPeer(c.nodes, from) || c.gen != c.coordGen {
 		return reply(c.gen, nil, ErrStaleGeneration)
 	}
 	c.renewed[from.Name] = time.Now()

@@ -97,6 +97,7 @@ func (c *Cluster) recover() {
 	c.mu.Lock()
 	c.needRecovery = false
 	c.recovering = true
+	c.attemptNodes = nil
 	now := time.Now()
 	byName := make(map[string]Member)
 	add := func(m Member) {
@@ -120,10 +121,6 @@ func (c *Cluster) recover() {
 	}
 	sort.Slice(cands, func(i, j int) bool { return cands[i].Name < cands[j].Name })
 	coordGen, coordSince := c.coordGen, c.coordSince
-	renewed := make(map[string]time.Time, len(c.renewed))
-	for k, v := range c.renewed {
-		renewed[k] = v
-	}
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
@@ -169,20 +166,27 @@ func (c *Cluster) recover() {
 		}
 	}
 
-	// Leases: a member of the last generation that is not frozen now may
-	// still grant until its lease has surely run out, unless its process
-	// is known gone.
+	// A member of the last generation that is not frozen now may still
+	// grant until its lease runs out, and its clients keep what they hold
+	// until it fences itself. Its keys move only after both, by its own
+	// clock, are certainly past: the fence deadline counts from the last
+	// renewal we accepted (renewals from it are refused from the start of
+	// this recovery), plus one heartbeat for its fence check and the clock
+	// margin. A process known gone holds nothing.
 	var wait time.Time
+	fence := c.cfg.FenceTimeout + c.cfg.HeartbeatInterval + c.cfg.ClockMargin
 	c.mu.Lock()
+	c.attemptNodes = nodes
 	for _, n := range rec.Nodes {
 		if hasPeer(nodes, n.peer()) || c.gone[n.peer()] {
 			continue
 		}
-		var exp time.Time
-		if coordGen != 0 && coordGen == rec.Gen {
-			exp = renewed[n.Name].Add(c.cfg.LeaseDuration + c.cfg.ClockMargin)
-		} else {
-			exp = coordSince.Add(c.cfg.LeaseDuration + c.cfg.ClockMargin)
+		exp := c.renewed[n.Name].Add(fence)
+		if coordGen == 0 || coordGen != rec.Gen {
+			// Renewals granted by an earlier coordinator are unknown.
+			if e := coordSince.Add(fence); e.After(exp) {
+				exp = e
+			}
 		}
 		if exp.After(wait) {
 			wait = exp
@@ -226,7 +230,6 @@ func (c *Cluster) recover() {
 	}
 	c.mu.Lock()
 	c.coordGen = newGen
-	c.renewed = make(map[string]time.Time)
 	commitAt := time.Now()
 	for _, n := range nodes {
 		c.renewed[n.Name] = commitAt
@@ -300,12 +303,12 @@ func (c *Cluster) handleFreeze(from Peer, m Message) Message {
 	// grants now. Its clients must go.
 	if req.Prev.Gen > 0 && (c.gen != req.Prev.Gen || !hasPeer(req.Prev.Nodes, c.self.peer())) && len(c.owned) > 0 {
 		c.fenceLocked("missed a generation")
+		c.goTrackedLocked(c.notifyFenced)
 		rep.Dropped = true
 	}
 	c.frozen = true
 	c.pend = &pending{gen: m.Gen, attempt: req.Attempt, nodes: req.Nodes, coord: req.Coordinator}
 	c.leaseUntil = time.Time{}
-	c.lastContact = time.Now()
 	c.resetHomeLocked()
 	c.bumpLocked()
 	return reply(c.gen, rep, nil)
@@ -333,7 +336,6 @@ func (c *Cluster) handleReassert(ctx context.Context, m Message) Message {
 		c.mu.Unlock()
 		return reply(c.gen, nil, ErrStaleGeneration)
 	}
-	c.lastContact = time.Now()
 	byHome := make(map[string][]table.Record)
 	homes := make(map[string]Member)
 	n := 0
@@ -445,8 +447,12 @@ func (c *Cluster) handleCommit(m Message) Message {
 	c.gen, c.nodes, c.coord = p.gen, p.nodes, p.coord
 	c.pend = nil
 	c.frozen = false
+	if c.lastContact.IsZero() || c.fenced {
+		// First generation, or back from a fence: nothing owned, so
+		// start the fence clock now.
+		c.lastContact = time.Now()
+	}
 	c.fenced = false
-	c.lastContact = time.Now()
 	c.bumpLocked()
 	c.mu.Unlock()
 	c.homeMu.Unlock()
