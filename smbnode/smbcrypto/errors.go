@@ -6,6 +6,10 @@ var (
 	// ErrUnknownCipher: a cipher ID other than CipherAES128CCM..CipherAES256GCM.
 	ErrUnknownCipher = errors.New("smbcrypto: unknown cipher")
 
+	// ErrUnknownAlgorithm: a signing algorithm other than HMACSHA256,
+	// AESCMAC or AESGMAC.
+	ErrUnknownAlgorithm = errors.New("smbcrypto: unknown signing algorithm")
+
 	// ErrKeySize: a key of the wrong length for the algorithm.
 	ErrKeySize = errors.New("smbcrypto: wrong key size")
 

@@ -7,6 +7,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
+	"sync"
 	"testing"
 )
 
@@ -107,4 +109,39 @@ func TestSignPanicsOnShortMessage(t *testing.T) {
 		}
 	}()
 	Sign(AESCMAC, seq(16), make([]byte, 10))
+}
+
+func TestNewSigner(t *testing.T) {
+	if _, err := NewSigner(AESCMAC, seq(15)); !errors.Is(err, ErrKeySize) {
+		t.Errorf("15-byte CMAC key: %v", err)
+	}
+	if _, err := NewSigner(AESGMAC, seq(32)); !errors.Is(err, ErrKeySize) {
+		t.Errorf("32-byte GMAC key: %v", err)
+	}
+	if _, err := NewSigner(SigningAlgorithm(3), seq(16)); !errors.Is(err, ErrUnknownAlgorithm) {
+		t.Errorf("algorithm 3: %v", err)
+	}
+	// One Signer used from several goroutines (run with -race).
+	for _, alg := range []SigningAlgorithm{HMACSHA256, AESCMAC, AESGMAC} {
+		s, err := NewSigner(alg, seq(16))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 50; i++ {
+					m := testMessage(8, uint32(i&1), uint64(i), "concurrent")
+					s.Sign(m)
+					if !s.Verify(m) || !Verify(alg, seq(16), m) {
+						t.Error("Signer signature does not verify")
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
 }

@@ -74,33 +74,74 @@ func newAEAD(cipherID uint16, key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
-// Encrypt protects one SMB2 message (or a whole compound chain) for
-// sessionID and returns the 52-byte TRANSFORM_HEADER followed by the
-// ciphertext. nonce must be NonceSize(cipher) bytes and never repeat for
-// key: take it from the NonceSource of that key. The AAD is the header from
-// the Nonce field on; the tag goes into the Signature field.
-func Encrypt(cipherID uint16, key []byte, sessionID uint64, nonce []byte, plain []byte) ([]byte, error) {
-	aead, err := newAEAD(cipherID, key)
+// Cipher encrypts and decrypts SMB3 messages with one key, keeping the
+// AES key schedule between messages. It is safe for concurrent use.
+type Cipher struct {
+	id   uint16
+	aead cipher.AEAD
+}
+
+// NewCipher prepares cipherID (CipherAES128CCM..CipherAES256GCM) with key
+// (16 or 32 bytes, per KeySize). Errors wrap ErrUnknownCipher or ErrKeySize.
+func NewCipher(cipherID uint16, key []byte) (*Cipher, error) {
+	a, err := newAEAD(cipherID, key)
 	if err != nil {
 		return nil, err
 	}
-	if len(nonce) != NonceSize(cipherID) {
-		return nil, fmt.Errorf("%w: %d bytes for cipher 0x%04x", ErrNonceSize, len(nonce), cipherID)
+	return &Cipher{id: cipherID, aead: a}, nil
+}
+
+// Encrypt protects one SMB2 message (or a whole compound chain) for
+// sessionID and returns the 52-byte TRANSFORM_HEADER followed by the
+// ciphertext. nonce must be NonceSize(cipher) bytes and never repeat for
+// the key: take it from the key's NonceSource. The AAD is the header from
+// the Nonce field on; the tag goes into the Signature field.
+func (c *Cipher) Encrypt(sessionID uint64, nonce []byte, plain []byte) ([]byte, error) {
+	if len(nonce) != NonceSize(c.id) {
+		return nil, fmt.Errorf("%w: %d bytes for cipher 0x%04x", ErrNonceSize, len(nonce), c.id)
 	}
 	if uint64(len(plain)) > math.MaxUint32 {
 		return nil, ErrTooLarge
 	}
-	out := make([]byte, TransformHeaderSize, TransformHeaderSize+len(plain)+aead.Overhead())
+	out := make([]byte, TransformHeaderSize, TransformHeaderSize+len(plain)+c.aead.Overhead())
 	copy(out, TransformProtocolID[:])
 	copy(out[thOffNonce:], nonce)
 	binary.LittleEndian.PutUint32(out[thOffOriginalSize:], uint32(len(plain)))
 	binary.LittleEndian.PutUint16(out[thOffFlags:], transformFlagEncrypted)
 	binary.LittleEndian.PutUint64(out[thOffSessionID:], sessionID)
-	sealed := aead.Seal(out[TransformHeaderSize:TransformHeaderSize], nonce, plain, out[thOffNonce:TransformHeaderSize])
+	sealed := c.aead.Seal(out[TransformHeaderSize:TransformHeaderSize], nonce, plain, out[thOffNonce:TransformHeaderSize])
 	// Move the tag from the end of the ciphertext into the Signature field.
 	n := len(plain)
 	copy(out[thOffSignature:thOffNonce], sealed[n:])
 	return out[:TransformHeaderSize+n], nil
+}
+
+// Decrypt checks and decrypts a message that starts with a
+// TRANSFORM_HEADER. It returns the plaintext (a new slice; msg is not
+// modified) and the header's SessionId. Errors wrap ErrMalformed or
+// ErrAuthentication. The unused tail of the nonce field is not checked
+// (Windows fills it); it is covered by the AAD. It never panics.
+func (c *Cipher) Decrypt(msg []byte) (plain []byte, sessionID uint64, err error) {
+	sessionID, err = TransformSessionID(msg)
+	if err != nil {
+		return nil, 0, err
+	}
+	body := msg[TransformHeaderSize:]
+	if size := binary.LittleEndian.Uint32(msg[thOffOriginalSize:]); uint64(size) != uint64(len(body)) {
+		return nil, 0, fmt.Errorf("%w: OriginalMessageSize %d, %d bytes follow", ErrMalformed, size, len(body))
+	}
+	if f := binary.LittleEndian.Uint16(msg[thOffFlags:]); f != transformFlagEncrypted {
+		return nil, 0, fmt.Errorf("%w: Flags/EncryptionAlgorithm 0x%04x", ErrMalformed, f)
+	}
+	nonce := msg[thOffNonce : thOffNonce+NonceSize(c.id)]
+	ct := make([]byte, len(body)+16)
+	copy(ct, body)
+	copy(ct[len(body):], msg[thOffSignature:thOffNonce])
+	plain, err = c.aead.Open(ct[:0], nonce, ct, msg[thOffNonce:TransformHeaderSize])
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: session 0x%x", ErrAuthentication, sessionID)
+	}
+	return plain, sessionID, nil
 }
 
 // TransformSessionID returns the SessionId of an encrypted message so the
@@ -113,34 +154,24 @@ func TransformSessionID(msg []byte) (uint64, error) {
 	return binary.LittleEndian.Uint64(msg[thOffSessionID:]), nil
 }
 
-// Decrypt checks and decrypts a message that starts with a
-// TRANSFORM_HEADER. It returns the plaintext (a new slice; msg is not
-// modified) and the header's SessionId. Errors wrap ErrMalformed,
-// ErrUnknownCipher, ErrKeySize or ErrAuthentication. It never panics.
+// Encrypt is NewCipher(cipherID, key) followed by Cipher.Encrypt.
+func Encrypt(cipherID uint16, key []byte, sessionID uint64, nonce []byte, plain []byte) ([]byte, error) {
+	c, err := NewCipher(cipherID, key)
+	if err != nil {
+		return nil, err
+	}
+	return c.Encrypt(sessionID, nonce, plain)
+}
+
+// Decrypt is NewCipher(cipherID, key) followed by Cipher.Decrypt. Errors
+// wrap ErrMalformed, ErrUnknownCipher, ErrKeySize or ErrAuthentication.
 func Decrypt(cipherID uint16, key []byte, msg []byte) (plain []byte, sessionID uint64, err error) {
-	sessionID, err = TransformSessionID(msg)
+	if _, err := TransformSessionID(msg); err != nil {
+		return nil, 0, err
+	}
+	c, err := NewCipher(cipherID, key)
 	if err != nil {
 		return nil, 0, err
 	}
-	aead, err := newAEAD(cipherID, key)
-	if err != nil {
-		return nil, 0, err
-	}
-	body := msg[TransformHeaderSize:]
-	if size := binary.LittleEndian.Uint32(msg[thOffOriginalSize:]); uint64(size) != uint64(len(body)) {
-		return nil, 0, fmt.Errorf("%w: OriginalMessageSize %d, %d bytes follow", ErrMalformed, size, len(body))
-	}
-	if f := binary.LittleEndian.Uint16(msg[thOffFlags:]); f != transformFlagEncrypted {
-		return nil, 0, fmt.Errorf("%w: Flags/EncryptionAlgorithm 0x%04x", ErrMalformed, f)
-	}
-	ns := NonceSize(cipherID)
-	nonce := msg[thOffNonce : thOffNonce+ns]
-	ct := make([]byte, len(body)+16)
-	copy(ct, body)
-	copy(ct[len(body):], msg[thOffSignature:thOffNonce])
-	plain, err = aead.Open(ct[:0], nonce, ct, msg[thOffNonce:TransformHeaderSize])
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: session 0x%x", ErrAuthentication, sessionID)
-	}
-	return plain, sessionID, nil
+	return c.Decrypt(msg)
 }

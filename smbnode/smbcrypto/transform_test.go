@@ -170,3 +170,36 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+func TestCipherConcurrent(t *testing.T) {
+	if _, err := NewCipher(CipherAES256CCM, seq(16)); !errors.Is(err, ErrKeySize) {
+		t.Fatalf("short AES-256 key: %v", err)
+	}
+	for _, id := range []uint16{CipherAES128CCM, CipherAES256GCM} {
+		c, err := NewCipher(id, seq(KeySize(id)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ns := NewNonceSource()
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < 50; i++ {
+					nonce, _ := ns.Next(id)
+					m, err := c.Encrypt(9, nonce, []byte("concurrent message"))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if p, _, err := c.Decrypt(m); err != nil || string(p) != "concurrent message" {
+						t.Error("round trip failed", err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
