@@ -31,7 +31,8 @@ type Config struct {
 	// (without a session key). Default false: both are ErrLogonFailure.
 	AllowGuest bool
 
-	// Logger receives failed-logon reasons at Info/Debug level; nil discards.
+	// Logger receives failed-logon reasons at Debug level (callers log the
+	// outcome themselves); nil discards.
 	Logger *slog.Logger
 }
 

@@ -90,7 +90,7 @@ func (s *Session) Step(in []byte) (out []byte, done bool, err error) {
 	if err != nil {
 		s.state = stateFailed
 		s.sessionKey = nil
-		s.log.Info("authentication failed", "user", s.user, "domain", s.domain,
+		s.log.Debug("authentication failed", "user", s.user, "domain", s.domain,
 			"workstation", s.workstation, "err", err)
 		return nil, false, err
 	}
