@@ -24,7 +24,7 @@ func fastConfig(node, stateDir, sharedDir string) Config {
 	c.FenceTimeout = 500 * time.Millisecond
 	c.RPCTimeout = 200 * time.Millisecond
 	c.BreakTimeout = 300 * time.Millisecond
-	c.ClockMargin = 10 * time.Millisecond
+	c.ClockMargin = 50 * time.Millisecond
 	return c
 }
 

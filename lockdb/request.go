@@ -99,7 +99,7 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 		}
 		if commit != nil && err == nil {
 			c.mu.Lock()
-			ok := !c.frozen && !c.closed && c.gen == st.gen
+			ok := !c.frozen && !c.closed && !c.fenced && c.gen == st.gen
 			if ok {
 				commit(res)
 			}
