@@ -121,5 +121,32 @@ def unpack():
     json.dump(res, sys.stdout, indent=1)
 
 
+def client():
+    """Use Samba's own DCE/RPC client over ncacn_ip_tcp against the test's
+    listener (argv[2] = port, argv[3] = extra binding options) and print
+    what it got."""
+    from samba import credentials, param
+    port, opts = sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else ""
+    binding = "ncacn_ip_tcp:127.0.0.1[%s%s]" % (port, "," + opts if opts else "")
+    lp = param.LoadParm()
+    creds = credentials.Credentials()
+    creds.set_anonymous()
+    res = {}
+    conn = srvsvc.srvsvc(binding, lp, creds)
+    for lvl in (0, 1, 2, 502):
+        r = share_enum(lvl)
+        ctr, total, resume = conn.NetShareEnumAll(SERVER, r.in_info_ctr, 0xffffffff, 0)
+        res["enum.%d" % lvl] = {"count": ctr.ctr.count, "names": [a.name for a in ctr.ctr.array], "total": total}
+    info = conn.NetShareGetInfo(SERVER, "IPC$", 1)
+    res["get.IPC$.1"] = plain(info)
+    try:
+        conn.NetShareGetInfo(SERVER, "nosuch", 1)
+        res["get.nosuch.1"] = "no error"
+    except Exception as e:  # WERRORError
+        res["get.nosuch.1"] = e.args[0]
+    res["srv.101"] = plain(conn.NetSrvGetInfo(SERVER, 101))
+    json.dump(res, sys.stdout)
+
+
 if __name__ == "__main__":
-    {"pack": pack, "unpack": unpack}[sys.argv[1]]()
+    {"pack": pack, "unpack": unpack, "client": client}[sys.argv[1]]()
