@@ -1,6 +1,7 @@
 package dcerpc
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -29,6 +30,7 @@ type Pipe struct {
 	outBytes   int          // bytes in out
 	broken     error        // framing error that ended the pipe
 	closed     bool
+	wake       chan struct{} // closed when a message is queued or the pipe closes; nil if nobody waits
 }
 
 // Flow control: a client may leave maxPendingOut bytes of answers unread
@@ -135,6 +137,40 @@ func (p *Pipe) Read(max int) ([]byte, error) {
 	return out, nil
 }
 
+// ReadContext is Read that, with nothing queued, waits until a message is
+// queued (by a Write from another goroutine), the pipe is closed, or ctx
+// is done: the SMB server uses it for a READ it answers asynchronously
+// (STATUS_PENDING), and cancels ctx on SMB2 CANCEL.
+func (p *Pipe) ReadContext(ctx context.Context, max int) ([]byte, error) {
+	if max <= 0 {
+		return nil, fmt.Errorf("%w: read of %d bytes", ErrInvalidArgument, max)
+	}
+	for {
+		p.mu.Lock()
+		if err := p.usable(); err != nil {
+			p.mu.Unlock()
+			return nil, err
+		}
+		if out, more := p.take(max); out != nil {
+			p.mu.Unlock()
+			if more {
+				return out, ErrMoreData
+			}
+			return out, nil
+		}
+		if p.wake == nil {
+			p.wake = make(chan struct{})
+		}
+		wake := p.wake
+		p.mu.Unlock()
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
 // Transceive writes in and returns the first queued response message,
 // as FSCTL_PIPE_TRANSCEIVE does. more is true when the message did not fit
 // in max; the rest, and any further fragments of the response, are read
@@ -174,6 +210,7 @@ func (p *Pipe) Close() error {
 	defer p.mu.Unlock()
 	p.closed = true
 	p.in, p.out, p.outBytes, p.call, p.contexts = nil, nil, 0, nil, nil
+	p.wakeWaiters()
 	return nil
 }
 
@@ -191,6 +228,14 @@ func (p *Pipe) usable() error {
 func (p *Pipe) queue(msg []byte) {
 	p.out = append(p.out, msg)
 	p.outBytes += len(msg)
+	p.wakeWaiters()
+}
+
+func (p *Pipe) wakeWaiters() {
+	if p.wake != nil {
+		close(p.wake)
+		p.wake = nil
+	}
 }
 
 // take removes up to max bytes of the first queued message, then lets

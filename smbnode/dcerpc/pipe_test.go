@@ -2,6 +2,7 @@ package dcerpc
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -254,5 +255,50 @@ func TestFlowControl(t *testing.T) {
 	}
 	if _, err := p.Write(make([]byte, maxPendingIn+1)); !errors.Is(err, ErrBusy) {
 		t.Fatalf("oversized write: %v, want ErrBusy", err)
+	}
+}
+
+func TestReadContext(t *testing.T) {
+	p := newTestPipe(t, "srvsvc", sambaLikeBackend())
+	bind := buildBind(ptypeBind, 1, maxFragSize, []presContext{{id: 0, abstract: syntaxSrvsvc, transfer: []syntaxID{syntaxNDR32}}})
+
+	// Cancelled while waiting.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.ReadContext(ctx, 100)
+		done <- err
+	}()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled ReadContext: %v", err)
+	}
+
+	// Woken by a write from another goroutine.
+	type result struct {
+		b   []byte
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		b, err := p.ReadContext(context.Background(), 1000)
+		got <- result{b, err}
+	}()
+	if _, err := p.Write(bind); err != nil {
+		t.Fatal(err)
+	}
+	r := <-got
+	if r.err != nil || parseServerPDU(t, r.b).h.ptype != ptypeBindAck {
+		t.Fatalf("ReadContext after Write: %x, %v", r.b, r.err)
+	}
+
+	// Woken by Close.
+	go func() {
+		_, err := p.ReadContext(context.Background(), 1000)
+		done <- err
+	}()
+	p.Close()
+	if err := <-done; !errors.Is(err, ErrClosed) {
+		t.Fatalf("ReadContext on closed pipe: %v", err)
 	}
 }
