@@ -8,10 +8,11 @@
 // Pipe.Write, Pipe.Read (or ReadContext for an asynchronous READ) and
 // Pipe.Transceive, and calls Close on SMB2 CLOSE. Errors map to NTSTATUS as
 // follows: ErrMoreData → STATUS_BUFFER_OVERFLOW with the bytes returned;
-// ErrNoData → wait (ReadContext) or STATUS_PIPE_EMPTY; ErrBusy →
-// STATUS_PIPE_BUSY; ErrMalformed, ErrBroken → STATUS_PIPE_BROKEN;
-// ErrClosed → STATUS_PIPE_CLOSING; ErrUnknownPipe from NewPipe →
-// STATUS_OBJECT_NAME_NOT_FOUND.
+// ErrNoData → a pipe READ in blocking mode waits for data (MS-CIFS
+// 3.3.5.57.9), so go async (STATUS_PENDING) and wait in ReadContext,
+// cancelled by SMB2 CANCEL; ErrBusy → STATUS_PIPE_BUSY; ErrMalformed,
+// ErrBroken → STATUS_PIPE_BROKEN; ErrClosed → STATUS_PIPE_CLOSING;
+// ErrUnknownPipe from NewPipe → STATUS_OBJECT_NAME_NOT_FOUND.
 //
 // A Pipe parses the PDUs the client writes (BIND, ALTER_CONTEXT, REQUEST),
 // reassembles request fragments, runs the call against a Backend and queues

@@ -9,7 +9,8 @@ var (
 
 	// ErrNoData is returned by Read and Transceive when no response is
 	// queued: the client has not completed a PDU or the PDU needs no answer.
-	// The SMB server decides whether to wait or to answer at once.
+	// The SMB server decides whether to wait (ReadContext) or to answer at
+	// once.
 	ErrNoData = errors.New("dcerpc: no data queued on pipe")
 
 	// ErrMoreData is returned by Read together with the first max bytes of
