@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -20,11 +21,19 @@ type capturedMessage struct {
 
 var captureFiles = []string{"testdata/smbclient-samba.txt", "testdata/smbtorture-samba.txt", "testdata/smbtorture2-samba.txt"}
 
-func loadCapture(t *testing.T, captureFile string) []capturedMessage {
+func loadCapture(t testing.TB, captureFile string) []capturedMessage {
 	t.Helper()
-	f, err := os.Open(captureFile)
+	out, err := readCapture(captureFile)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+func readCapture(captureFile string) ([]capturedMessage, error) {
+	f, err := os.Open(captureFile)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	var out []capturedMessage
@@ -33,11 +42,11 @@ func loadCapture(t *testing.T, captureFile string) []capturedMessage {
 	for n := 1; sc.Scan(); n++ {
 		dir, hx, ok := strings.Cut(sc.Text(), " ")
 		if !ok {
-			t.Fatalf("line %d: no direction", n)
+			return nil, fmt.Errorf("%s line %d: no direction", captureFile, n)
 		}
 		b, err := hex.DecodeString(hx)
 		if err != nil {
-			t.Fatalf("line %d: %v", n, err)
+			return nil, fmt.Errorf("%s line %d: %v", captureFile, n, err)
 		}
 		if IsSMB1Negotiate(b) {
 			continue
@@ -45,20 +54,20 @@ func loadCapture(t *testing.T, captureFile string) []capturedMessage {
 		for len(b) > 0 {
 			h, err := ParseHeader(b)
 			if err != nil {
-				t.Fatalf("line %d: %v", n, err)
+				return nil, fmt.Errorf("%s line %d: %v", captureFile, n, err)
 			}
 			end := len(b)
 			if h.NextCommand != 0 {
+				if int(h.NextCommand) > len(b) {
+					return nil, fmt.Errorf("%s line %d: NextCommand %d", captureFile, n, h.NextCommand)
+				}
 				end = int(h.NextCommand)
 			}
 			out = append(out, capturedMessage{fromClient: dir == "C2S", line: n, msg: b[:end]})
 			b = b[end:]
 		}
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return out, sc.Err()
 }
 
 // parseRequest dispatches msg to the parser for its command.
