@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -26,9 +27,13 @@ import (
 // up to a second on some cluster filesystems), so a change made in the
 // same tick as our readdir, just after it, leaves the stamp unchanged. An
 // entry built while the directory's ctime was less than racyWindow old is
-// marked racy: a miss in it is trusted only for racyWindow after the
-// build, after which the next miss reads the directory again. A hit needs
-// no such care: Resolve verifies the name it returns.
+// marked racy, and a miss in it is trusted only until racyRecheck after
+// the build; the next miss reads the directory again. So another node's
+// entry hidden that way stays invisible to case-insensitive lookups for at
+// most racyRecheck, and a directory that keeps changing (ours: we keep
+// creating in it) is re-read at most once per racyRecheck, however many
+// lookups miss in it. A hit needs no such care: Resolve verifies the name
+// it returns.
 //
 // Memory is bounded by the total number of names (Options.DirCacheNames),
 // evicting least recently used directories.
@@ -38,11 +43,17 @@ type dirCache struct {
 	total int
 	dirs  map[string]*dirNames
 	lru   list.List // of *dirNames, most recent at the front
+
+	builds atomic.Int64 // directory reads installed, for tests and benchmarks
 }
 
-// racyWindow is how long after a directory change a readdir of it may
-// miss a change made in the same timestamp tick.
-const racyWindow = 20 * time.Millisecond
+const (
+	// racyWindow bounds the timestamp tick: how long after a directory
+	// change a readdir of it may miss a change made in the same tick.
+	racyWindow = 20 * time.Millisecond
+	// racyRecheck is how long a miss in a racy entry is trusted.
+	racyRecheck = 100 * time.Millisecond
+)
 
 type dirStamp struct {
 	ino          uint64
@@ -96,7 +107,7 @@ func (c *dirCache) lookup(rel string, cur dirStamp, key string) (string, lookupR
 	if real, ok := d.names[key]; ok {
 		return real, lookupHit
 	}
-	if d.racy && time.Since(d.builtAt) >= racyWindow {
+	if d.racy && time.Since(d.builtAt) >= racyRecheck {
 		return "", lookupStale
 	}
 	return "", lookupMiss
@@ -124,6 +135,7 @@ func (c *dirCache) install(rel string, stamp dirStamp, names map[string]string, 
 	if len(names) > c.max {
 		return
 	}
+	c.builds.Add(1)
 	racy := now.UnixNano()-stamp.ctime < int64(racyWindow)
 	c.mu.Lock()
 	defer c.mu.Unlock()
