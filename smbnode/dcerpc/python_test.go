@@ -250,6 +250,7 @@ func checkInterop(t *testing.T, b *testBackend, decoded map[string]map[string]an
 		"enum.0": enum(0, 0), "enum.1": enum(1, 0), "enum.1.be": enum(1, 0), "enum.2": enum(2, 0),
 		"enum.501": enum(501, 0), "enum.502": enum(502, 0),
 		"enum.1005": invalidEnum(1005), "enum.7": invalidEnum(7),
+		"enum.0.withbuf": enum(0, 0), "enum.2.withbuf": enum(2, 0),
 		"enum.1.resume1": enum(1, 1), "enum.1.resume9": enum(1, 9),
 		"get.data.0": get(0, data), "get.data.1": get(1, data), "get.data.2": get(2, data), "get.data.2.be": get(2, data),
 		"get.data.501": get(501, data), "get.data.502": get(502, data), "get.data.1005": get(1005, data),

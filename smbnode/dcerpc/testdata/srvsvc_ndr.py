@@ -31,6 +31,23 @@ def share_enum(level, resume=0):
     return r
 
 
+def share_enum_with_buffer(level):
+    """NetShareEnumAll whose [in,out] container already holds entries,
+    which the server must read past and ignore."""
+    r = share_enum(level)
+    entries = []
+    for i in range(3):
+        e = getattr(srvsvc, "NetShareInfo%d" % level)()
+        e.name = "junk%d" % i
+        if level == 2:
+            e.comment, e.path, e.password = "c", "C:\\x", None if i else "pw"
+            e.type, e.permissions, e.max_users, e.current_users = 0, 1, 2, 3
+        entries.append(e)
+    r.in_info_ctr.ctr.count = len(entries)
+    r.in_info_ctr.ctr.array = entries
+    return r
+
+
 def share_get(name, level):
     r = srvsvc.NetShareGetInfo()
     r.in_server_unc = SERVER
@@ -57,6 +74,8 @@ def wksta_get(level):
 CALLS = {}
 for lvl in (0, 1, 2, 501, 502, 1005, 7):
     CALLS["enum.%d" % lvl] = ("srvsvc", lambda lvl=lvl: share_enum(lvl))
+CALLS["enum.0.withbuf"] = ("srvsvc", lambda: share_enum_with_buffer(0))
+CALLS["enum.2.withbuf"] = ("srvsvc", lambda: share_enum_with_buffer(2))
 CALLS["enum.1.resume1"] = ("srvsvc", lambda: share_enum(1, 1))
 CALLS["enum.1.resume9"] = ("srvsvc", lambda: share_enum(1, 9))
 for lvl in (0, 1, 2, 501, 502, 1005, 1006, 7):
