@@ -79,6 +79,12 @@ func handleCreate(ctx context.Context, r *request) error {
 	if err != nil {
 		return err
 	}
+	if c := req.Context(wire.CreateContextSDBuffer); c != nil && action == wire.FileCreated {
+		if err := r.setSecurity(o, 0x7, c.Data); err != nil {
+			r.c.closeOpen(ctx, o)
+			return err
+		}
+	}
 	info, err := vfs.StatFile(o.f)
 	if err != nil {
 		r.c.closeOpen(ctx, o)

@@ -233,7 +233,10 @@ func (r *request) querySecurity(o *open, req *wire.QueryInfoRequest) error {
 	if err != nil {
 		return err
 	}
-	sd := vfs.SecurityDescriptor(info, req.AdditionalInformation)
+	sd, err := r.getSecurity(o, info, req.AdditionalInformation)
+	if err != nil {
+		return err
+	}
 	if len(sd) > int(req.OutputBufferLength) {
 		r.errData = binary.LittleEndian.AppendUint32(nil, uint32(len(sd)))
 		return wire.StatusBufferTooSmall

@@ -29,11 +29,21 @@ func handleSetInfo(ctx context.Context, r *request) error {
 	case wire.InfoTypeFile:
 		err = r.setFileInfo(ctx, o, req)
 	case wire.InfoTypeSecurity:
-		// Shoal maps security from owner and mode; it does not store ACLs.
-		if o.access&(wire.WriteDAC|wire.WriteOwner) == 0 {
+		const ownerGroup, dacl, sacl = 0x1 | 0x2, 0x4, 0x8
+		need := uint32(0)
+		if req.AdditionalInformation&ownerGroup != 0 {
+			need |= wire.WriteOwner
+		}
+		if req.AdditionalInformation&dacl != 0 {
+			need |= wire.WriteDAC
+		}
+		if req.AdditionalInformation&sacl != 0 {
+			need |= wire.AccessSystemSecurity
+		}
+		if o.access&need != need {
 			return wire.StatusAccessDenied
 		}
-		err = wire.StatusNotSupported
+		err = r.setSecurity(o, req.AdditionalInformation, req.Buffer)
 	case wire.InfoTypeFilesystem, wire.InfoTypeQuota:
 		err = wire.StatusNotSupported
 	default:

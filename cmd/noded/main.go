@@ -50,6 +50,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	lmtpAddr := fs.String("lmtp-addr", "127.0.0.1:2424", "with -dev: LMTP listen address")
 	user := fs.String("user", "", "with -dev: NAME:PASSWORD of the one user (default: user shoal with a generated password)")
 	nodeName := fs.String("node", "", "with -dev: node name (default: the host name)")
+	signing := fs.String("signing", "required", "with -dev: SMB signing, required or enabled")
+	encryption := fs.String("encryption", "off", "with -dev: SMB3 encryption, off, desired or required")
 	verbose := fs.Bool("v", false, "log debug messages")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -70,7 +72,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "noded: -dev and -config exclude each other")
 		return 2
 	case *dev:
-		n, err = devNode(devOptions{data: *dataDir, smbAddr: *smbAddr, lmtpAddr: *lmtpAddr, user: *user, node: *nodeName}, logger, stdout)
+		n, err = devNode(devOptions{data: *dataDir, smbAddr: *smbAddr, lmtpAddr: *lmtpAddr, user: *user, node: *nodeName, signing: *signing, encryption: *encryption}, logger, stdout)
 	case *configPath != "":
 		n, err = configNode(*configPath, logger)
 	default:
@@ -108,6 +110,7 @@ type node struct {
 
 type devOptions struct {
 	data, smbAddr, lmtpAddr, user, node string
+	signing, encryption                 string
 }
 
 // devNode builds the single node of `noded -dev`: share "data" on the data
@@ -139,6 +142,8 @@ func devNode(o devOptions, logger *slog.Logger, stdout io.Writer) (*node, error)
 	}
 	smbCfg := smbnode.DefaultConfig()
 	smbCfg.Listen = o.smbAddr
+	smbCfg.Signing = o.signing
+	smbCfg.Encryption = o.encryption
 	smbCfg.Shares = []smbnode.ShareConfig{{Name: "data", Path: data, Comment: "Shoal dev share"}}
 	smbCfg.Users = users
 	smbCfg.Node = nodeName
