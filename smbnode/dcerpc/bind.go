@@ -15,7 +15,7 @@ const (
 	ctxElemFixedLen   = 4 + syntaxIDLen // p_cont_id, n_transfer_syn, reserved, abstract_syntax
 )
 
-// p_cont_def_result_t (C706 12.6.3.1, MS-RPCE 2.2.2.4).
+// p_cont_def_result_t (C706 12.6.3.1; negotiate_ack from MS-RPCE 2.2.2).
 const (
 	resultAcceptance         = 0
 	resultProviderRejection  = 2
@@ -26,7 +26,7 @@ const (
 	reasonLocalLimitExceeded = 3
 )
 
-// p_reject_reason_t for BIND_NAK (C706 12.6.3.1, MS-RPCE 2.2.2.5).
+// p_reject_reason_t for BIND_NAK (C706 12.6.3.1; 8 and 9 from MS-RPCE 2.2.2).
 const (
 	nakReasonNotSpecified       = 0
 	nakLocalLimitExceeded       = 2
@@ -124,7 +124,7 @@ func (p *Pipe) negotiateOne(c presContext) ctxResult {
 	for _, t := range c.transfer {
 		if t == syntaxNDR32 {
 			if prev, ok := p.contexts[c.id]; ok && prev != ifc {
-				// A context id may not change its abstract syntax (C706 12.4.3.3).
+				// A context id keeps the abstract syntax it was first bound to.
 				return ctxResult{result: resultProviderRejection, reason: reasonNotSpecified}
 			}
 			if _, ok := p.contexts[c.id]; !ok && len(p.contexts) >= maxContexts {

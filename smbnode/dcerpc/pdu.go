@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// PDU types (MS-RPCE 2.2.2.1, C706 12.6.4).
+// PDU types (C706 12.6.4, MS-RPCE 2.2.2).
 const (
 	ptypeRequest          = 0
 	ptypeResponse         = 2
@@ -21,7 +21,7 @@ const (
 	ptypeOrphaned         = 19
 )
 
-// pfc_flags (C706 12.6.3.1, MS-RPCE 2.2.2.3).
+// pfc_flags (C706 12.6.3.1, MS-RPCE 2.2.2).
 const (
 	pfcFirstFrag     = 0x01
 	pfcLastFrag      = 0x02

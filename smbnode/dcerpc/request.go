@@ -24,7 +24,7 @@ const (
 	faultAllocHint = 24
 )
 
-// Fault status codes (C706 appendix E, MS-RPCE 2.2.2.14).
+// Fault status codes (C706 appendix E; MS-RPCE 3.3.3.5.1 on their use).
 const (
 	faultOpRngError   uint32 = 0x1c010002 // nca_s_op_rng_error
 	faultUnknownIf    uint32 = 0x1c010003 // nca_s_unknown_if
@@ -154,7 +154,7 @@ func (p *Pipe) queueResponse(callID uint32, ctxID uint16, stub []byte) {
 	}
 }
 
-// queueFault queues a FAULT (C706 12.6.4.7, MS-RPCE 2.2.2.14). didNotExecute
+// queueFault queues a FAULT (C706 12.6.4.7). didNotExecute
 // tells the client the call had no effect and may be retried.
 func (p *Pipe) queueFault(callID uint32, ctxID uint16, status uint32, didNotExecute bool) {
 	flags := uint8(pfcFirstFrag | pfcLastFrag)
