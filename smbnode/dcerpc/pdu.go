@@ -50,7 +50,8 @@ const (
 )
 
 // Fragment sizes. Every implementation must accept fragments of
-// mustRecvFragSize (C706 12.6.3.1); ours is the size Samba and Windows use.
+// mustRecvFragSize (C706 12.6.3.1); ours is the one Samba negotiates (see
+// testdata/captures.txt).
 const (
 	mustRecvFragSize = 1432
 	maxFragSize      = 4280
