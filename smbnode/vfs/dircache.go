@@ -19,9 +19,10 @@ import (
 // directory (one statx); a different stamp means someone — another node
 // on the shared filesystem, or another process — changed it, and the
 // entry is rebuilt. Our own creates, renames and removes update the entry
-// in place: they stat the directory before and after, and only when the
-// "before" stamp is the cached one (nothing changed behind our back) does
-// the entry take the "after" stamp; otherwise it is dropped.
+// in place: holding a per-directory lock (Share.lockDirs) they stat the
+// directory before and after, and only when the "before" stamp is the
+// cached one (nothing changed behind our back) does the entry take the
+// "after" stamp; otherwise it is dropped.
 //
 // Racy snapshots. Timestamps move in ticks (a few milliseconds locally,
 // up to a second on some cluster filesystems), so a change made in the

@@ -23,6 +23,7 @@ func (s *Share) Remove(rel string) error {
 	}
 	defer s.leave()
 	dir, name := splitRel(rel)
+	defer s.lockDirs(dir)()
 	ch := s.beginChange(dir)
 	pfd, err := s.openParent(dir)
 	if err != nil {

@@ -35,6 +35,7 @@ func (s *Share) Rename(oldRel, newRel string, replace bool) error {
 	odir, oname := splitRel(oldRel)
 	ndir, nname := splitRel(newRel)
 	sameDir := odir == ndir
+	defer s.lockDirs(odir, ndir)()
 	och := s.beginChange(odir)
 	nch := och
 	if !sameDir {

@@ -2,10 +2,12 @@ package vfs
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestResolve(t *testing.T) {
@@ -226,5 +228,49 @@ func TestCacheBounded(t *testing.T) {
 	// A directory too big for the cache still resolves.
 	if got, err := s.Resolve(`BIG\11`); err != nil || got != "big/11" {
 		t.Errorf("Resolve in uncached dir: %q, %v", got, err)
+	}
+}
+
+// TestCacheNotRereadForOwnChanges checks that our own creates, renames and
+// removes keep the cached directory valid: no directory read after the
+// first, however many lookups miss.
+func TestCacheNotRereadForOwnChanges(t *testing.T) {
+	s, dir := newShare(t, Options{}, false)
+	mkfiles(t, dir, "d/a", "d/b", "d/c")
+	time.Sleep(2 * racyWindow) // the first read must not be racy
+	if _, err := s.Resolve(`D\X`); !errors.Is(err, ErrNotExist) {
+		t.Fatal(err)
+	}
+	before := s.cache.builds.Load()
+	for i := 0; i < 20; i++ {
+		rel, err := s.Resolve(fmt.Sprintf(`D\New%d`, i))
+		if !errors.Is(err, ErrNotExist) {
+			t.Fatal(err)
+		}
+		f, err := s.OpenFile(rel, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		if got, err := s.Resolve(fmt.Sprintf(`d\NEW%d`, i)); err != nil || got != rel {
+			t.Fatalf("Resolve created: %q, %v", got, err)
+		}
+		if err := s.Rename(rel, rel+"x", false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Resolve(fmt.Sprintf(`d\NEW%dX`, i)); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			if err := s.Remove(rel + "x"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Mkdir(fmt.Sprintf("d/Dir%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := s.cache.builds.Load() - before; n != 0 {
+		t.Errorf("%d directory reads for our own changes, want 0", n)
 	}
 }

@@ -31,7 +31,8 @@ type Share struct {
 	openat2 bool // the kernel has openat2(2) with RESOLVE_BENEATH
 	procFD  bool // /proc/self/fd works, for xattrs through O_PATH descriptors
 
-	cache *dirCache // nil when disabled
+	cache    *dirCache // nil when disabled
+	dirLocks [dirLockStripes]sync.Mutex
 
 	// xattrMu serialises read-modify-write of the DOS attribute record
 	// within this process (other nodes can still interleave: last wins).
