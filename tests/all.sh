@@ -7,7 +7,8 @@
 # 2. go test -race -timeout 25m -p 2 ./...   (unit tests, the integration tests
 #    in tests/ against a noded built from this tree, smbtorture with its pass list)
 # 3. every native fuzz target (func FuzzX in a _test.go file, found with grep)
-#    for FUZZTIME (default 3s) each
+#    for FUZZTIME (default 3s) each; an input that crashes one is saved by Go
+#    under that package's testdata/fuzz/FuzzX/ (keep it as a regression case)
 # then one closing summary line.  Exit status 0 only if every step passed.
 #
 # Environment: FUZZTIME (e.g. 10s, 0 skips fuzzing), CI=true (a missing client
