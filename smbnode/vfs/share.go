@@ -137,9 +137,11 @@ func (s *Share) leave() { s.mu.RUnlock() }
 
 // openat opens rel beneath the share root and returns a raw descriptor
 // (O_CLOEXEC added). Symlinks are followed while they stay inside the
-// share; with O_NOFOLLOW a final symlink is opened itself when flags has
-// O_PATH and is an error otherwise. The error is an unclassified errno;
-// leaving the share is EXDEV. The caller must hold enter.
+// share. With O_PATH|O_NOFOLLOW a final symlink is opened itself; other
+// flags with O_NOFOLLOW refuse a final symlink with ELOOP when openat2 is
+// there, and follow it inside the share on the os.Root fallback. The error
+// is an unclassified errno; leaving the share is EXDEV. The caller must
+// hold enter.
 func (s *Share) openat(rel string, flags int) (int, error) {
 	if s.openat2 {
 		how := unix.OpenHow{
