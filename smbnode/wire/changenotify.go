@@ -76,24 +76,6 @@ func (r *ChangeNotifyResponse) Append(msg []byte) []byte {
 	return appendOutputBuffer(msg, cnRespStructureSize, r.Buffer)
 }
 
-// appendOutputBuffer appends the common {StructureSize 9,
-// OutputBufferOffset, OutputBufferLength, Buffer} body shared by the
-// CHANGE_NOTIFY, QUERY_DIRECTORY and QUERY_INFO responses. The buffer starts
-// at 72 (0x48) from the header.
-func appendOutputBuffer(msg []byte, structureSize uint16, buf []byte) []byte {
-	msg = app16(msg, structureSize)
-	off := uint16(0)
-	if len(buf) > 0 {
-		off = HeaderSize + 8
-	}
-	msg = app16(msg, off)
-	msg = app32(msg, uint32(len(buf)))
-	if len(buf) == 0 {
-		return append(msg, 0)
-	}
-	return append(msg, buf...)
-}
-
 // NotifyEvent is one FILE_NOTIFY_INFORMATION entry (MS-FSCC 2.7.1).
 type NotifyEvent struct {
 	Action   uint32

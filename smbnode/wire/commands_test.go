@@ -294,3 +294,24 @@ func TestParseCreateRequestMalformed(t *testing.T) {
 		}
 	}
 }
+
+func TestNetworkInterfaceInfo(t *testing.T) {
+	b := AppendNetworkInterfaceInfo(nil, []NetworkInterfaceInfo{
+		{IfIndex: 1, Capability: NetworkInterfaceCapRSS, LinkSpeed: 1e10, IP: []byte{127, 0, 0, 1}},
+		{IfIndex: 9, IP: []byte{1, 2}}, // skipped
+		{IfIndex: 2, LinkSpeed: 1e9, IP: bytes.Repeat([]byte{0xfe}, 16)},
+	})
+	if len(b) != 2*152 || u32(b, 0) != 152 || u32(b, 152) != 0 || u32(b, 4) != 1 || u64(b, 16) != 1e10 {
+		t.Fatalf("layout % x", b[:32])
+	}
+	if u16(b, 24) != 2 || !bytes.Equal(b[28:32], []byte{127, 0, 0, 1}) {
+		t.Errorf("IPv4 sockaddr % x", b[24:40])
+	}
+	if u16(b, 152+24) != 0x17 || !bytes.Equal(b[152+32:152+48], bytes.Repeat([]byte{0xfe}, 16)) {
+		t.Errorf("IPv6 sockaddr % x", b[152+24:152+56])
+	}
+	o := (&FileObjectIDBuffer{ObjectID: [16]byte{1}, DomainID: [16]byte{15: 9}}).Append(nil)
+	if len(o) != 64 || o[0] != 1 || o[63] != 9 {
+		t.Errorf("object id % x", o)
+	}
+}

@@ -232,3 +232,77 @@ func (r *CopychunkResponse) Append(b []byte) []byte {
 	b = app32(b, r.ChunkBytesWritten)
 	return app32(b, r.TotalBytesWritten)
 }
+
+// FileObjectIDBuffer is FILE_OBJECTID_BUFFER (MS-FSCC 2.1.3.1), the
+// output of FSCTL_GET_OBJECT_ID / FSCTL_CREATE_OR_GET_OBJECT_ID (64 bytes).
+type FileObjectIDBuffer struct {
+	ObjectID      [16]byte
+	BirthVolumeID [16]byte
+	BirthObjectID [16]byte
+	DomainID      [16]byte
+}
+
+// Append appends the 64-byte encoding.
+func (o *FileObjectIDBuffer) Append(b []byte) []byte {
+	b = append(b, o.ObjectID[:]...)
+	b = append(b, o.BirthVolumeID[:]...)
+	b = append(b, o.BirthObjectID[:]...)
+	return append(b, o.DomainID[:]...)
+}
+
+// Network interface capabilities (MS-SMB2 2.2.32.5).
+const (
+	NetworkInterfaceCapRSS  uint32 = 0x00000001 // RSS_CAPABLE
+	NetworkInterfaceCapRDMA uint32 = 0x00000002 // RDMA_CAPABLE
+)
+
+// NetworkInterfaceInfo is one NETWORK_INTERFACE_INFO (MS-SMB2 2.2.32.5),
+// output of FSCTL_QUERY_NETWORK_INTERFACE_INFO. IP is 4 bytes (IPv4) or 16
+// bytes (IPv6).
+type NetworkInterfaceInfo struct {
+	IfIndex    uint32
+	Capability uint32
+	LinkSpeed  uint64 // bits per second
+	IP         []byte
+}
+
+// networkInterfaceInfoSize: Next, IfIndex, Capability, Reserved, LinkSpeed,
+// 128-byte SockAddr_Storage.
+const networkInterfaceInfoSize = 152
+
+// AppendNetworkInterfaceInfo appends the list, each entry 152 bytes, Next
+// pointing at the following one (0 on the last). Entries whose IP is
+// neither 4 nor 16 bytes are skipped.
+func AppendNetworkInterfaceInfo(b []byte, ifs []NetworkInterfaceInfo) []byte {
+	var valid []NetworkInterfaceInfo
+	for _, i := range ifs {
+		if len(i.IP) == 4 || len(i.IP) == 16 {
+			valid = append(valid, i)
+		}
+	}
+	for n, i := range valid {
+		next := uint32(networkInterfaceInfoSize)
+		if n == len(valid)-1 {
+			next = 0
+		}
+		b = app32(b, next)
+		b = app32(b, i.IfIndex)
+		b = app32(b, i.Capability)
+		b = app32(b, 0)
+		b = app64(b, i.LinkSpeed)
+		start := len(b)
+		if len(i.IP) == 4 {
+			b = app16(b, 0x0002) // InterNetwork
+			b = app16(b, 0)      // Port
+			b = append(b, i.IP...)
+		} else {
+			b = app16(b, 0x0017) // InterNetworkV6
+			b = app16(b, 0)      // Port
+			b = app32(b, 0)      // FlowInfo
+			b = append(b, i.IP...)
+			b = app32(b, 0) // ScopeId
+		}
+		b = appZero(b, 128-(len(b)-start))
+	}
+	return b
+}

@@ -23,9 +23,9 @@ const (
 
 // Query info flags (MS-SMB2 2.2.37, FileFullEaInformation queries).
 const (
-	SLRestartScan          uint32 = 0x00000001 // SL_RESTART_SCAN
-	SLReturnSingleEntry    uint32 = 0x00000002 // SL_RETURN_SINGLE_ENTRY
-	SLIndexSpecifieduint32        = 0x00000004 // SL_INDEX_SPECIFIED
+	SLRestartScan       uint32 = 0x00000001 // SL_RESTART_SCAN
+	SLReturnSingleEntry uint32 = 0x00000002 // SL_RETURN_SINGLE_ENTRY
+	SLIndexSpecified    uint32 = 0x00000004 // SL_INDEX_SPECIFIED
 )
 
 // QUERY_INFO layouts (MS-SMB2 2.2.37, 2.2.38).

@@ -79,15 +79,3 @@ func (r *SessionSetupResponse) Append(msg []byte) []byte {
 	}
 	return append(msg, r.SecurityBuffer...)
 }
-
-// appendFixed4 appends the 4-byte body {StructureSize 4, Reserved 0} shared
-// by LOGOFF, TREE_DISCONNECT, ECHO, FLUSH and LOCK responses.
-func appendFixed4(msg []byte) []byte {
-	msg = app16(msg, 4)
-	return app16(msg, 0)
-}
-
-// parseFixed4 checks a request whose body is {StructureSize 4, Reserved}.
-func parseFixed4(msg []byte, name string) error {
-	return checkBody(msg, name, 4)
-}
