@@ -21,6 +21,7 @@ func TestEscapeRefused(t *testing.T) {
 			"upfile": "../" + filepath.Base(outside) + "/secret.txt",
 			"ok":     "inside",
 			"okfile": "inside/file.txt",
+			"broken": "inside/missing",
 		}
 		for name, target := range links {
 			if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
@@ -65,6 +66,19 @@ func TestEscapeRefused(t *testing.T) {
 				t.Errorf("%s created outside the share", name)
 			}
 		}
+
+		// A dangling link exists as a name but cannot be used: not
+		// ErrNotExist, which would make a create-or-open loop forever.
+		if got, err := s.Resolve("BROKEN"); err != nil || got != "broken" {
+			t.Errorf("Resolve(dangling) = %q, %v", got, err)
+		}
+		_, err = s.Stat("broken")
+		wantErr(t, "Stat(dangling)", err, ErrAccess)
+		f, err = s.OpenFile("broken", os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o644)
+		if err == nil {
+			f.Close()
+		}
+		wantErr(t, "create over dangling", err, ErrExist)
 
 		// Links inside the share work, and the listing leaves out the
 		// escaping ones.

@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"time"
@@ -171,10 +172,20 @@ func (s *Share) metaFlags() int {
 
 // statFollow stats rel, following a final symlink inside the share. The
 // caller holds enter; the error is unclassified.
+//
+// A dangling symlink is ErrAccess, not ErrNotExist: the name exists (a
+// create of it fails with ErrExist), so a caller that retries "create if
+// missing, open if it exists" must not be told it is missing.
 func (s *Share) statFollow(rel string) (Info, error) {
 	in, isLink, err := s.statOpen(rel, s.metaFlags()|unix.O_NOFOLLOW)
 	if err == unix.ELOOP || (err == nil && isLink) {
 		in, _, err = s.statOpen(rel, s.metaFlags())
+	}
+	if err == unix.ENOENT {
+		// The os.Root fallback follows links even with O_NOFOLLOW.
+		if fi, lerr := s.root.Lstat(rel); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+			err = fmt.Errorf("%w: dangling symlink: %w", ErrAccess, err)
+		}
 	}
 	return in, err
 }
