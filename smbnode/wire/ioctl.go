@@ -135,17 +135,30 @@ type ValidateNegotiateInfoRequest struct {
 	Dialects     []uint16
 }
 
+// VALIDATE_NEGOTIATE_INFO request layout (MS-SMB2 2.2.31.4).
+const (
+	vniCapabilities = 0
+	vniGUID         = 4
+	vniSecurityMode = 20
+	vniDialectCount = 22
+	vniDialects     = 24
+)
+
 // ParseValidateNegotiateInfoRequest decodes the IOCTL input buffer.
 func ParseValidateNegotiateInfoRequest(in []byte) (*ValidateNegotiateInfoRequest, error) {
-	if len(in) < 24 {
+	if len(in) < vniDialects {
 		return nil, fmt.Errorf("%w: VALIDATE_NEGOTIATE_INFO of %d bytes", ErrMalformed, len(in))
 	}
-	n := int(le16(in, 22))
-	if 24+2*n > len(in) {
+	n := int(le16(in, vniDialectCount))
+	if vniDialects+2*n > len(in) {
 		return nil, fmt.Errorf("%w: VALIDATE_NEGOTIATE_INFO DialectCount %d overruns %d bytes", ErrMalformed, n, len(in))
 	}
-	r := &ValidateNegotiateInfoRequest{Capabilities: le32(in, 0), SecurityMode: le16(in, 20), Dialects: readU16s(in, 24, n)}
-	copy(r.GUID[:], in[4:20])
+	r := &ValidateNegotiateInfoRequest{
+		Capabilities: le32(in, vniCapabilities),
+		SecurityMode: le16(in, vniSecurityMode),
+		Dialects:     readU16s(in, vniDialects, n),
+	}
+	copy(r.GUID[:], in[vniGUID:vniGUID+16])
 	return r, nil
 }
 
@@ -201,20 +214,35 @@ type CopychunkCopy struct {
 	Chunks    []CopychunkChunk
 }
 
+// SRV_COPYCHUNK_COPY layout (MS-SMB2 2.2.31.1, 2.2.31.1.1).
+const (
+	cpkSourceKey   = 0
+	cpkChunkCount  = 24
+	cpkChunks      = 32
+	cpkChunkSize   = 24
+	cpkChunkSrcOff = 0
+	cpkChunkDstOff = 8
+	cpkChunkLength = 16
+)
+
 // ParseCopychunkCopy decodes the FSCTL_SRV_COPYCHUNK(_WRITE) input.
 func ParseCopychunkCopy(in []byte) (*CopychunkCopy, error) {
-	if len(in) < 32 {
+	if len(in) < cpkChunks {
 		return nil, fmt.Errorf("%w: SRV_COPYCHUNK_COPY of %d bytes", ErrMalformed, len(in))
 	}
-	n := uint64(le32(in, 24))
-	if 32+24*n > uint64(len(in)) {
+	n := uint64(le32(in, cpkChunkCount))
+	if cpkChunks+cpkChunkSize*n > uint64(len(in)) {
 		return nil, fmt.Errorf("%w: SRV_COPYCHUNK_COPY ChunkCount %d overruns %d bytes", ErrMalformed, n, len(in))
 	}
 	c := &CopychunkCopy{Chunks: make([]CopychunkChunk, n)}
-	copy(c.SourceKey[:], in[0:24])
+	copy(c.SourceKey[:], in[cpkSourceKey:cpkSourceKey+ResumeKeySize])
 	for i := range c.Chunks {
-		o := 32 + 24*i
-		c.Chunks[i] = CopychunkChunk{SourceOffset: le64(in, o), TargetOffset: le64(in, o+8), Length: le32(in, o+16)}
+		o := cpkChunks + cpkChunkSize*i
+		c.Chunks[i] = CopychunkChunk{
+			SourceOffset: le64(in, o+cpkChunkSrcOff),
+			TargetOffset: le64(in, o+cpkChunkDstOff),
+			Length:       le32(in, o+cpkChunkLength),
+		}
 	}
 	return c, nil
 }

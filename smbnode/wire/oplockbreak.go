@@ -10,6 +10,13 @@ const (
 	oplockBreakStructureSize     = 24 // oplock notification, ack, response
 	leaseBreakNotifStructureSize = 44 // lease break notification
 	leaseBreakAckStructureSize   = 36 // lease break ack and response
+
+	obOplockLevel   = HeaderSize + 2  // oplock form (2.2.24.1)
+	obFileID        = HeaderSize + 8  // oplock form
+	lbFlags         = HeaderSize + 4  // lease form (2.2.24.2)
+	lbLeaseKey      = HeaderSize + 8  // lease form
+	lbLeaseState    = HeaderSize + 24 // lease form
+	lbLeaseDuration = HeaderSize + 28 // lease form
 )
 
 // OplockBreak is the 24-byte oplock break body used for the server's
@@ -93,19 +100,19 @@ func ParseOplockBreakRequest(msg []byte) (*OplockBreakRequest, error) {
 			return nil, err
 		}
 		return &OplockBreakRequest{Oplock: &OplockBreak{
-			OplockLevel: msg[HeaderSize+2],
-			FileID:      readFileID(msg, HeaderSize+8),
+			OplockLevel: msg[obOplockLevel],
+			FileID:      readFileID(msg, obFileID),
 		}}, nil
 	case leaseBreakAckStructureSize:
 		if err := checkBody(msg, "LEASE_BREAK", leaseBreakAckStructureSize); err != nil {
 			return nil, err
 		}
 		a := &LeaseBreakAck{
-			Flags:         le32(msg, HeaderSize+4),
-			LeaseState:    le32(msg, HeaderSize+24),
-			LeaseDuration: le64(msg, HeaderSize+28),
+			Flags:         le32(msg, lbFlags),
+			LeaseState:    le32(msg, lbLeaseState),
+			LeaseDuration: le64(msg, lbLeaseDuration),
 		}
-		copy(a.LeaseKey[:], msg[HeaderSize+8:HeaderSize+24])
+		copy(a.LeaseKey[:], msg[lbLeaseKey:lbLeaseKey+16])
 		return &OplockBreakRequest{Lease: a}, nil
 	}
 	return nil, fmt.Errorf("%w: OPLOCK_BREAK StructureSize %d, want 24 or 36", ErrStructureSize, le16(msg, HeaderSize))
