@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -23,6 +24,7 @@ type model struct {
 	opens  map[table.Key]map[table.OpenID]table.Open
 	locks  map[table.Key][]table.LockRequest
 	errs   []string
+	log    *slog.Logger
 	grants int
 }
 
@@ -32,6 +34,9 @@ func newModel() *model {
 
 func (m *model) fail(format string, args ...any) {
 	m.errs = append(m.errs, fmt.Sprintf(format, args...))
+	if m.log != nil {
+		m.log.Error("MODEL CONFLICT", "what", fmt.Sprintf(format, args...))
+	}
 }
 
 // dropNode forgets every grant of node's clients (killed or fenced).
@@ -273,6 +278,11 @@ func (x *chaos) deadNames() []string {
 	return out
 }
 
+func (x *chaos) note(ev string) {
+	x.events = append(x.events, ev)
+	x.h.log.Info("HARNESS " + ev)
+}
+
 func (x *chaos) event() {
 	live, dead := x.liveNames(), x.deadNames()
 	pick := func(s []string) string { return s[x.rng.IntN(len(s))] }
@@ -281,23 +291,23 @@ func (x *chaos) event() {
 	case 0:
 		if len(live) > 1 {
 			n := pick(live)
-			x.events = append(x.events, "kill "+n)
+			x.note("kill "+n)
 			x.killNode(n)
 		}
 	case 1:
 		if n := x.h.coordinator(); n != "" && len(live) > 1 {
-			x.events = append(x.events, "kill coordinator "+n)
+			x.note("kill coordinator "+n)
 			x.killNode(n)
 		}
 	case 2:
 		if len(dead) > 0 {
 			n := pick(dead)
-			x.events = append(x.events, "restart "+n)
+			x.note("restart "+n)
 			x.startNode(n)
 		}
 	case 3:
 		n := pick(live)
-		x.events = append(x.events, "isolate "+n)
+		x.note("isolate "+n)
 		x.h.net.Isolate(addr(n))
 	case 4:
 		var a, b []string
@@ -308,13 +318,13 @@ func (x *chaos) event() {
 				b = append(b, addr(n))
 			}
 		}
-		x.events = append(x.events, fmt.Sprintf("partition %v | %v", a, b))
+		x.note(fmt.Sprintf("partition %v | %v", a, b))
 		x.h.net.Partition(a, b)
 	case 5:
-		x.events = append(x.events, "delay")
+		x.note("delay")
 		x.h.net.SetDelay(0, 2*time.Millisecond)
 	default:
-		x.events = append(x.events, "run")
+		x.note("run")
 	}
 	time.Sleep(time.Duration(x.rng.IntN(120)) * time.Millisecond)
 }
@@ -328,7 +338,7 @@ func (x *chaos) settle(s int) {
 	dead := x.deadNames()
 	for i, n := range dead {
 		if i == 0 && len(x.liveNames()) == 0 || x.rng.IntN(3) != 0 {
-			x.events = append(x.events, "restart "+n)
+			x.note("restart "+n)
 			x.startNode(n)
 		}
 	}
@@ -394,7 +404,16 @@ func TestRandomizedSchedules(t *testing.T) {
 	}
 	t.Logf("seed %d (SHOAL_SEED=%d to replay), %d schedules", seed, seed, n)
 	h := newHarness(t, 3)
-	x := &chaos{t: t, h: h, m: newModel(), rng: rand.New(rand.NewPCG(seed, 7)),
+	ring := &ringLog{}
+	h.log = slog.New(slog.NewTextHandler(ring, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			ring.dump(t)
+		}
+	})
+	mdl := newModel()
+	mdl.log = h.log
+	x := &chaos{t: t, h: h, m: mdl, rng: rand.New(rand.NewPCG(seed, 7)),
 		stop: map[string]context.CancelFunc{}, wg: map[string]*sync.WaitGroup{}, ops: map[string]int{}}
 	for i := uint64(1); i <= 3; i++ {
 		x.keys = append(x.keys, table.Key{Share: "data", Inode: i})

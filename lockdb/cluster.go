@@ -75,6 +75,7 @@ type Cluster struct {
 	needRecovery bool
 	recovering   bool
 	attemptNodes []Member // members frozen by the recovery under way
+	attemptSeq   uint64
 
 	started bool
 	closed  bool

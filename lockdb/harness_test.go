@@ -102,6 +102,32 @@ type harness struct {
 	log    *slog.Logger
 }
 
+// ringLog keeps the last lines of every node's log, dumped when a
+// randomized schedule fails.
+type ringLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *ringLog) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines = append(r.lines, string(p))
+	if len(r.lines) > 4000 {
+		r.lines = append([]string(nil), r.lines[2000:]...)
+	}
+	return len(p), nil
+}
+
+func (r *ringLog) dump(t testing.TB) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	from := max(0, len(r.lines)-800)
+	for _, l := range r.lines[from:] {
+		t.Log(l)
+	}
+}
+
 type tbWriter struct{ t testing.TB }
 
 func (w tbWriter) Write(p []byte) (int, error) {

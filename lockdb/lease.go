@@ -1,6 +1,7 @@
 package lockdb
 
 import (
+	"context"
 	"time"
 )
 
@@ -40,26 +41,42 @@ func (c *Cluster) renewOnce() {
 	if gen == 0 {
 		return // never joined: nothing to renew, nothing to fence
 	}
-	// The lease counts from before the request left, so it ends no later
-	// than the coordinator's estimate (which counts from its arrival).
-	t0 := time.Now()
-	rep, err := c.callTimeout(coord, kindRenew, gen, renewReq{Frozen: frozen})
-	c.mu.Lock()
-	if err == nil {
-		defer c.mu.Unlock()
-		if t0.After(c.lastContact) {
-			c.lastContact = t0
-		}
-		if c.gen == gen && !c.frozen && !c.closed {
-			c.leaseUntil = t0.Add(c.cfg.LeaseDuration)
-		}
-		var r renewRep
-		if decode(rep.Body, &r) == nil && r.UsersVersion > c.st.usersVersion() {
-			c.goTrackedLocked(c.pullUsers)
-		}
+	if c.checkFence() {
 		return
 	}
-	fence := !c.fenced && !c.closed && time.Since(c.lastContact) > c.cfg.FenceTimeout
+	// The lease counts from before the request left, so it ends no later
+	// than the coordinator's estimate (which counts from its arrival). The
+	// call is bounded by one heartbeat, so the fence check above runs at
+	// most two heartbeats after the fence deadline (the coordinator waits
+	// that long, see recover).
+	t0 := time.Now()
+	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.HeartbeatInterval)
+	rep, err := c.call(ctx, coord, kindRenew, gen, renewReq{Frozen: frozen})
+	cancel()
+	if err != nil {
+		c.checkFence()
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t0.After(c.lastContact) {
+		c.lastContact = t0
+	}
+	if c.gen == gen && !c.frozen && !c.closed {
+		c.leaseUntil = t0.Add(c.cfg.LeaseDuration)
+	}
+	var r renewRep
+	if decode(rep.Body, &r) == nil && r.UsersVersion > c.st.usersVersion() {
+		c.goTrackedLocked(c.pullUsers)
+	}
+}
+
+// checkFence fences the node when no renewal was accepted for longer than
+// the fence timeout. It reports whether the node is fenced.
+func (c *Cluster) checkFence() bool {
+	c.mu.Lock()
+	fence := !c.fenced && !c.closed && c.gen > 0 && time.Since(c.lastContact) > c.cfg.FenceTimeout
+	fenced := c.fenced
 	if fence {
 		c.fenced = true
 		c.fenceLocked("no coordinator for " + time.Since(c.lastContact).Round(time.Millisecond).String())
@@ -69,6 +86,7 @@ func (c *Cluster) renewOnce() {
 	if fence {
 		c.notifyFenced()
 	}
+	return fence || fenced
 }
 
 // handleRenew extends a member's lease (coordinator only).

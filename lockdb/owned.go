@@ -90,6 +90,7 @@ func (c *Cluster) recordCloseLocked(k table.Key, id table.OpenID) {
 	if o == nil {
 		return
 	}
+	c.log.Debug("owned: close", "key", k.String(), "open", id.String(), "gen", c.gen)
 	o.opens = slices.DeleteFunc(o.opens, func(r table.Record) bool {
 		if r.Open.ID == id && r.Open.Durable {
 			c.st.deleteDurable(id.String())
@@ -103,6 +104,7 @@ func (c *Cluster) recordCloseLocked(k table.Key, id table.OpenID) {
 func (c *Cluster) recordLockLocked(k table.Key, l table.LockRequest) {
 	o := c.ownedLocked(k)
 	o.locks = append(o.locks, l)
+	c.log.Debug("owned: lock", "key", k.String(), "lock", l, "gen", c.gen)
 }
 
 func (c *Cluster) recordUnlockLocked(k table.Key, l table.LockRequest) {
@@ -112,6 +114,7 @@ func (c *Cluster) recordUnlockLocked(k table.Key, l table.LockRequest) {
 	}
 	for i, x := range o.locks {
 		if x.Open == l.Open && x.Offset == l.Offset && x.Length == l.Length {
+			c.log.Debug("owned: unlock", "key", k.String(), "lock", l, "gen", c.gen)
 			o.locks = slices.Delete(o.locks, i, i+1)
 			break
 		}

@@ -2,7 +2,6 @@ package lockdb
 
 import (
 	"context"
-	"math/rand/v2"
 	"sort"
 	"sync"
 	"time"
@@ -129,7 +128,7 @@ func (c *Cluster) recover() {
 	}()
 
 	newGen := rec.Gen + 1
-	attempt := rand.Uint64() | 1
+	attempt := c.nextAttempt()
 	log := c.log.With("gen", newGen)
 	log.Info("recovery: freeze", "candidates", names(cands))
 
@@ -155,6 +154,10 @@ func (c *Cluster) recover() {
 	// The map was proposed with every candidate; re-freeze with the real
 	// map if some did not answer, so reassert uses the final map.
 	if len(nodes) != len(cands) {
+		// A new attempt number: a late copy of the first freeze must not
+		// bring back the first map.
+		attempt = c.nextAttempt()
+		freeze.Attempt = attempt
 		freeze.Nodes = nodes
 		res := c.fanout(nodes, kindFreeze, newGen, freeze)
 		for i, err := range res {
@@ -174,7 +177,7 @@ func (c *Cluster) recover() {
 	// this recovery), plus one heartbeat for its fence check and the clock
 	// margin. A process known gone holds nothing.
 	var wait time.Time
-	fence := c.cfg.FenceTimeout + c.cfg.HeartbeatInterval + c.cfg.ClockMargin
+	fence := c.cfg.FenceTimeout + 2*c.cfg.HeartbeatInterval + c.cfg.ClockMargin
 	c.mu.Lock()
 	c.attemptNodes = nodes
 	for _, n := range rec.Nodes {
@@ -244,6 +247,14 @@ func (c *Cluster) recover() {
 	log.Info("recovery: committed", "nodes", names(nodes))
 }
 
+// nextAttempt numbers recovery attempts, increasing for this coordinator.
+func (c *Cluster) nextAttempt() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.attemptSeq++
+	return c.attemptSeq
+}
+
 func (c *Cluster) retryLater() {
 	c.mu.Lock()
 	c.needRecovery = true
@@ -293,6 +304,14 @@ func (c *Cluster) handleFreeze(from Peer, m Message) Message {
 	defer c.mu.Unlock()
 	if m.Gen <= c.gen || (c.pend != nil && m.Gen < c.pend.gen) {
 		return reply(c.gen, nil, ErrStaleGeneration)
+	}
+	if p := c.pend; p != nil && p.gen == m.Gen && p.coord.peer() == req.Coordinator.peer() && req.Attempt <= p.attempt {
+		// A late or repeated freeze of an attempt this coordinator has
+		// already superseded.
+		if req.Attempt < p.attempt {
+			return reply(c.gen, nil, ErrStaleGeneration)
+		}
+		return reply(c.gen, freezeRep{Committed: c.gen}, nil) // already frozen for it
 	}
 	if !hasPeer(req.Nodes, c.self.peer()) {
 		return reply(c.gen, nil, ErrNotHome)
@@ -376,6 +395,7 @@ func (c *Cluster) handleReassert(ctx context.Context, m Message) Message {
 	for err := range errs {
 		return reply(c.gen, nil, err)
 	}
+	c.log.Debug("reassert done", "gen", m.Gen, "records", n, "homes", len(byHome))
 	return reply(c.gen, reassertRep{Records: n}, nil)
 }
 
@@ -421,6 +441,7 @@ func (c *Cluster) handleImport(m Message) Message {
 		byKey[r.Key] = append(byKey[r.Key], r)
 	}
 	rejected := []table.Key{}
+	c.log.Debug("import", "gen", m.Gen, "records", len(req.Records), "keys", len(order))
 	for _, k := range order {
 		if err := tbl.Import(byKey[k]); err != nil {
 			c.log.Error("import: rejecting reasserted records", "key", k.String(), "err", err)

@@ -63,6 +63,7 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 		}
 		home := homeOf(req.Key, st.nodes)
 		var res homeRes
+		replied := true
 		cctx, cancel := context.WithCancel(ctx)
 		stop := context.AfterFunc(st.epoch, cancel)
 		if home.Name == c.self.Name {
@@ -70,6 +71,7 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 		} else {
 			var m Message
 			m, err = c.tr.Call(cctx, home.Addr, Message{Kind: kind, Gen: st.gen, Body: encode(req)})
+			replied = err == nil
 			if err == nil {
 				err = replyErr(m)
 				if err == nil && kind != kindCheckIO {
@@ -79,13 +81,49 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 		}
 		stop()
 		cancel()
+		if err == nil {
+			// A final answer, even if ctx ended meanwhile: the home acted.
+			if commit == nil {
+				return res, nil
+			}
+			c.mu.Lock()
+			ok := !c.frozen && !c.closed && !c.fenced && c.gen == st.gen
+			if ok {
+				commit(res)
+			}
+			c.mu.Unlock()
+			if ok {
+				return res, nil
+			}
+			// Discarded: the home's table went with that generation.
+			if ctx.Err() != nil {
+				return homeRes{}, ctx.Err()
+			}
+			continue
+		}
 		if ctx.Err() != nil {
 			return homeRes{}, ctx.Err()
 		}
-		if st.epoch.Err() != nil || retryable(err) || errors.Is(err, context.Canceled) {
-			// State changed under us, or the home could not decide: wait
-			// for the next generation (or a moment, for a lease that is
-			// about to be renewed) and try again.
+		if st.epoch.Err() != nil {
+			// Our generation ended: whatever the home did went with its
+			// table. Try again under the next one.
+			continue
+		}
+		if !replied {
+			// The home may or may not have acted (the reply was lost): a
+			// retry in this generation could grant twice. Wait for the
+			// next generation, which rebuilds every table from the owners.
+			select {
+			case <-st.changed:
+				continue
+			case <-ctx.Done():
+				return homeRes{}, ctx.Err()
+			}
+		}
+		if retryable(err) || errors.Is(err, ErrClosed) || errors.Is(err, context.Canceled) {
+			// The home refused without acting (stale generation, no
+			// lease yet, closing): try again after the next change or a
+			// moment, for a lease that is about to be renewed.
 			t := time.NewTimer(c.cfg.HeartbeatInterval / 4)
 			select {
 			case <-st.changed:
@@ -96,17 +134,6 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			}
 			t.Stop()
 			continue
-		}
-		if commit != nil && err == nil {
-			c.mu.Lock()
-			ok := !c.frozen && !c.closed && !c.fenced && c.gen == st.gen
-			if ok {
-				commit(res)
-			}
-			c.mu.Unlock()
-			if !ok {
-				continue
-			}
 		}
 		return res, err
 	}

@@ -47,7 +47,10 @@ type Transport interface {
 	Start(self Peer, h Handler, gone func(Peer)) error
 	// Call sends req to the node at addr and waits for the reply, ctx's end
 	// or the connection's loss (ErrUnreachable). Safe for concurrent use.
-	// When ctx ends first the peer's handler context is cancelled.
+	// When ctx ends first the peer's handler context is cancelled and Call
+	// waits briefly for its answer: a successful reply that arrives then is
+	// returned (with a nil error), so a request the peer completed anyway
+	// is not lost.
 	Call(ctx context.Context, addr string, req Message) (Message, error)
 	// Close stops serving, fails pending calls and waits for the
 	// transport's goroutines (but not for handlers still running).

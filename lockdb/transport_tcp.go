@@ -204,6 +204,9 @@ func (t *TCPTransport) serveConn(nc net.Conn) {
 	}
 }
 
+// cancelGrace is how long Call waits for the answer to a cancelled request.
+const cancelGrace = 500 * time.Millisecond
+
 type tcpReply struct {
 	m   Message
 	err error
@@ -356,16 +359,25 @@ func (t *TCPTransport) Call(ctx context.Context, addr string, req Message) (Mess
 	case r := <-ch:
 		return r.m, r.err
 	case <-ctx.Done():
+		// Tell the peer, then give its handler a moment to answer: a
+		// request it completed anyway (a lock granted just before the
+		// cancel arrived) must not be lost.
+		cf := wire.Frame{Type: wire.TypeCancel, ID: id}
+		c.wmu.Lock()
+		c.sc.WriteRecord(cf.Append(nil))
+		c.wmu.Unlock()
+		t := time.NewTimer(cancelGrace)
+		defer t.Stop()
+		select {
+		case r := <-ch:
+			if r.err == nil && r.m.Code == 0 {
+				return r.m, nil
+			}
+		case <-t.C:
+		}
 		c.mu.Lock()
-		_, still := c.pending[id]
 		delete(c.pending, id)
 		c.mu.Unlock()
-		if still {
-			cf := wire.Frame{Type: wire.TypeCancel, ID: id}
-			c.wmu.Lock()
-			c.sc.WriteRecord(cf.Append(nil))
-			c.wmu.Unlock()
-		}
 		return Message{}, ctx.Err()
 	}
 }
