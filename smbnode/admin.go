@@ -309,3 +309,7 @@ func cipherName(c uint16) string {
 	}
 	return "-"
 }
+
+// Locker is the Locker the server consults (Config.Locker, or the
+// node-local table).
+func (s *Server) Locker() Locker { return s.locker }

@@ -40,6 +40,10 @@ type chainState struct {
 	fileID     wire.FileID
 	haveFileID bool
 	status     wire.Status // status of the previous request
+	// relatedErr fails every later related request: set when a CREATE
+	// fails or when the first request wrongly claims to be related
+	// (3.3.5.2.7.2).
+	relatedErr wire.Status
 	responses  []byte      // responses of the chain so far, each 8-aligned
 	lastOff    int         // offset of the last response in responses
 	encrypt    *session
@@ -117,9 +121,9 @@ func (c *conn) runChain(buf []byte, enc *session) error {
 		}
 		r := &request{c: c, hdr: h, msg: buf[off:end], chain: st, enc: enc, last: h.NextCommand == 0}
 		if off == 0 && h.Flags&wire.FlagRelated != 0 {
-			// The first request cannot be related (3.3.5.2.7.2): fail it.
-			h.Flags &^= wire.FlagRelated
-			r.hdr = h
+			// The first request cannot be related (3.3.5.2.7.2): it and every
+			// related request after it fail.
+			st.relatedErr = wire.StatusInvalidParameter
 		}
 		if err := c.handle(r); err != nil {
 			return err
@@ -202,6 +206,9 @@ func (c *conn) handle(r *request) error {
 	}
 	status := statusOf(c, err)
 	st.status = status
+	if h.Command == wire.CommandCreate && status.IsError() && st.relatedErr == 0 {
+		st.relatedErr = status
+	}
 	return c.respond(r, status)
 }
 
@@ -211,9 +218,12 @@ func (c *conn) prepare(r *request) error {
 	h := &r.hdr
 	st := r.chain
 	related := h.Flags&wire.FlagRelated != 0
-	if related && st.status.IsError() && h.Command != wire.CommandCreate {
-		// A related request after a failed one fails the same way.
-		return st.status
+	if related && st.relatedErr != 0 {
+		return st.relatedErr
+	}
+	if !related {
+		// An unrelated request breaks the chain of file ids.
+		st.haveFileID = false
 	}
 	sid := h.SessionID
 	if related && st.sess != nil {
@@ -224,11 +234,12 @@ func (c *conn) prepare(r *request) error {
 		sess := c.sessions[sid]
 		c.mu.Unlock()
 		if sess == nil {
-			if h.Command == wire.CommandSessionSetup && sid != 0 {
-				return wire.StatusUserSessionDeleted
-			}
 			if h.Command == wire.CommandEcho {
 				return nil
+			}
+			// Related requests after a failed session lookup are invalid.
+			if st.relatedErr == 0 {
+				st.relatedErr = wire.StatusInvalidParameter
 			}
 			return wire.StatusUserSessionDeleted
 		}
@@ -262,6 +273,9 @@ func (c *conn) prepare(r *request) error {
 		}
 		t := r.sess.tree(tid)
 		if t == nil {
+			if st.relatedErr == 0 {
+				st.relatedErr = wire.StatusInvalidParameter
+			}
 			return wire.StatusNetworkNameDeleted
 		}
 		if t.encrypt && r.enc == nil {

@@ -2,12 +2,34 @@ package smbnode
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"slices"
 
 	"shoal/smbnode/dcerpc"
+	"shoal/smbnode/vfs"
 	"shoal/smbnode/wire"
 )
+
+// Object ID FSCTLs (MS-FSCC 2.3.7, 2.3.25).
+const (
+	fsctlGetObjectID         = 0x0009009C
+	fsctlCreateOrGetObjectID = 0x000900C0
+)
+
+// objectID is FILE_OBJECTID_BUFFER (MS-FSCC 2.1.3.1) derived from the volume
+// and inode, so every node answers the same for the same file.
+func objectID(volume, inode uint64) []byte {
+	b := make([]byte, 64)
+	binary.LittleEndian.PutUint64(b[0:], inode)
+	binary.LittleEndian.PutUint64(b[8:], volume)
+	copy(b[16:32], b[0:16]) // BirthVolumeId
+	binary.LittleEndian.PutUint64(b[16:], volume)
+	binary.LittleEndian.PutUint64(b[24:], 0)
+	binary.LittleEndian.PutUint64(b[32:], inode) // BirthObjectId
+	binary.LittleEndian.PutUint64(b[40:], volume)
+	return b
+}
 
 // handleIoctl is SMB2 IOCTL (MS-SMB2 3.3.5.15).
 func handleIoctl(ctx context.Context, r *request) error {
@@ -55,11 +77,24 @@ func handleIoctl(ctx context.Context, r *request) error {
 		return nil
 	case wire.FsctlPipeWait:
 		return wire.StatusNotSupported
+	case fsctlCreateOrGetObjectID, fsctlGetObjectID:
+		o, err := r.lookupOpen(req.FileID)
+		if err != nil {
+			return err
+		}
+		if o.f == nil {
+			return wire.StatusInvalidDeviceRequest
+		}
+		info, err := vfs.StatFile(o.f)
+		if err != nil {
+			return err
+		}
+		resp.Output = objectID(o.tree.share.volumeID(), info.FileID)
 	case wire.FsctlQueryNetworkInterfaceInfo:
 		// Multichannel is not offered (3.3.5.15.11).
 		return wire.StatusNotSupported
 	default:
-		if req.FileID != (wire.FileID{}) && !req.FileID.IsRelated() {
+		if req.FileID != (wire.FileID{}) {
 			if _, err := r.lookupOpen(req.FileID); err != nil {
 				return err
 			}

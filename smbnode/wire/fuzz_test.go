@@ -2,6 +2,7 @@ package wire
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -39,11 +40,27 @@ func seedRequests(f *testing.F, c Command) {
 	f.Add((&Header{Command: c}).Append(nil))
 }
 
+// fuzzParser also checks that whatever parses re-encodes (request Append)
+// to bytes that parse to the same value.
 func fuzzParser[T any](f *testing.F, c Command, parse func([]byte) (T, error)) {
 	seedRequests(f, c)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, err := parse(b)
+		r, err := parse(b)
 		checkSentinel(t, err)
+		if err != nil {
+			return
+		}
+		a, ok := any(r).(appender)
+		if !ok {
+			return
+		}
+		again, err := parse(a.Append(append([]byte(nil), b[:HeaderSize]...)))
+		if err != nil {
+			t.Fatalf("re-encoded %+v does not parse: %v", r, err)
+		}
+		if !reflect.DeepEqual(normalize(again), normalize(r)) {
+			t.Fatalf("round trip\n got %+v\nwant %+v", again, r)
+		}
 	})
 }
 

@@ -305,8 +305,8 @@ func (c *NegotiateContexts) Count() int {
 
 // AppendTo appends the contexts to msg, each starting 8-aligned relative to
 // msg[0] (MS-SMB2 2.2.4: padding between contexts, none after the last).
-// Order: preauth integrity, encryption, compression, netname, transport,
-// signing, then Other.
+// Order (as smbclient and Samba send them): preauth integrity, encryption,
+// compression, signing, netname, transport, then Other.
 func (c *NegotiateContexts) AppendTo(msg []byte) []byte { return c.appendTo(msg, 0) }
 
 // appendTo aligns relative to msg[base].
@@ -342,14 +342,14 @@ func (c *NegotiateContexts) appendTo(msg []byte, base int) []byte {
 		}
 		ctx(NegCtxCompression, d)
 	}
+	if s := c.Signing; s != nil {
+		ctx(NegCtxSigning, appU16List(nil, s.Algorithms))
+	}
 	if c.NetName != "" {
 		ctx(NegCtxNetname, AppendUTF16(nil, c.NetName))
 	}
 	if c.TransportFlags != nil {
 		ctx(NegCtxTransport, app32(nil, *c.TransportFlags))
-	}
-	if s := c.Signing; s != nil {
-		ctx(NegCtxSigning, appU16List(nil, s.Algorithms))
 	}
 	for _, o := range c.Other {
 		ctx(o.Type, o.Data)
