@@ -8,6 +8,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"shoal/internal/admin"
 	"shoal/maildirsvc"
 	"shoal/smbnode"
 )
@@ -30,6 +31,11 @@ type fileConfig struct {
 
 type adminConfig struct {
 	Socket string `toml:"socket"`
+	// TCP, TokenFile and Peers serve the admin API to other nodes; see
+	// admin.go.
+	TCP       string       `toml:"tcp"`
+	TokenFile string       `toml:"token_file"`
+	Peers     []admin.Peer `toml:"peers"`
 }
 
 type metricsConfig struct {

@@ -53,6 +53,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	signing := fs.String("signing", "required", "with -dev: SMB signing, required or enabled")
 	encryption := fs.String("encryption", "off", "with -dev: SMB3 encryption, off, desired or required")
 	verbose := fs.Bool("v", false, "log debug messages")
+	adminFl := addAdminFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -73,6 +74,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	case *dev:
 		n, err = devNode(devOptions{data: *dataDir, smbAddr: *smbAddr, lmtpAddr: *lmtpAddr, user: *user, node: *nodeName, signing: *signing, encryption: *encryption}, logger, stdout)
+		if err == nil {
+			err = n.startDevAdmin(adminFl)
+		}
 	case *configPath != "":
 		n, err = configNode(*configPath, logger)
 	default:
@@ -178,11 +182,16 @@ func configNode(path string, logger *slog.Logger) (*node, error) {
 		cfg.LMTP.Logger = logger.With("svc", "lmtp")
 		lmtpCfg = &cfg.LMTP
 	}
-	return newNode(cfg.SMB, lmtpCfg, logger.With("node", cfg.Node))
+	n, err := newNode(cfg.SMB, lmtpCfg, logger.With("node", cfg.Node))
+	if err != nil {
+		return nil, err
+	}
+	return n, n.startConfigAdmin(path, cfg)
 }
 
 func newNode(smbCfg smbnode.Config, lmtpCfg *maildirsvc.Config, logger *slog.Logger) (*node, error) {
 	n := &node{log: logger}
+	smbCfg.Locker = meterLocker(smbCfg.Locker, smbCfg.Node)
 	srv, err := smbnode.New(smbCfg)
 	if err != nil {
 		return nil, err
