@@ -25,6 +25,14 @@ import (
 	"shoal/tests/testenv"
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if lmtpnodeBuild.path != "" {
+		os.RemoveAll(filepath.Dir(lmtpnodeBuild.path))
+	}
+	os.Exit(code)
+}
+
 var lmtpnodeBuild struct {
 	once sync.Once
 	path string
