@@ -28,13 +28,13 @@ import (
 // up to a second on some cluster filesystems), so a change made in the
 // same tick as our readdir, just after it, leaves the stamp unchanged. An
 // entry built while the directory's ctime was less than racyWindow old is
-// marked racy, and a miss in it is trusted only until racyRecheck after
-// the build; the next miss reads the directory again. So another node's
+// marked racy: a miss in it is trusted only until racyRecheck after the
+// build, a hit is checked on disk, and the first lookup after racyRecheck
+// reads the directory again. So another node's
 // entry hidden that way stays invisible to case-insensitive lookups for at
 // most racyRecheck, and a directory that keeps changing (ours: we keep
 // creating in it) is re-read at most once per racyRecheck, however many
-// lookups miss in it. A hit needs no such care: Resolve verifies the name
-// it returns.
+// lookups miss in it.
 //
 // Memory is bounded by the total number of names (Options.DirCacheNames),
 // evicting least recently used directories.
@@ -92,26 +92,28 @@ const (
 )
 
 // lookup finds key (a folded name) in directory rel whose current stamp
-// is cur.
-func (c *dirCache) lookup(rel string, cur dirStamp, key string) (string, lookupResult) {
+// is cur. sure reports a hit that needs no checking on disk: the entry is
+// not racy and no other name folds alike (so the exact name, if it
+// differs, does not exist). A racy entry older than racyRecheck is stale.
+func (c *dirCache) lookup(rel string, cur dirStamp, key string) (real string, res lookupResult, sure bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	d := c.dirs[rel]
 	if d == nil {
-		return "", lookupStale
+		return "", lookupStale, false
 	}
 	if d.stamp != cur {
 		c.remove(d)
-		return "", lookupStale
+		return "", lookupStale, false
+	}
+	if d.racy && time.Since(d.builtAt) >= racyRecheck {
+		return "", lookupStale, false
 	}
 	c.lru.MoveToFront(d.elem)
 	if real, ok := d.names[key]; ok {
-		return real, lookupHit
+		return real, lookupHit, !d.racy && !d.clashes
 	}
-	if d.racy && time.Since(d.builtAt) >= racyRecheck {
-		return "", lookupStale
-	}
-	return "", lookupMiss
+	return "", lookupMiss, false
 }
 
 // buildNames makes the folded map of a directory listing.

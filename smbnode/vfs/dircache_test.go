@@ -18,6 +18,7 @@ func TestDirCache(t *testing.T) {
 		name  string
 		want  lookupResult
 		real  string
+		sure  bool
 	}
 	tests := []struct {
 		name  string
@@ -25,8 +26,8 @@ func TestDirCache(t *testing.T) {
 		steps []step
 	}{
 		{"hit and miss", []string{"Alpha", "beta"}, []step{
-			{op: "lookup", stamp: s1, name: "ALPHA", want: lookupHit, real: "Alpha"},
-			{op: "lookup", stamp: s1, name: "Beta", want: lookupHit, real: "beta"},
+			{op: "lookup", stamp: s1, name: "ALPHA", want: lookupHit, real: "Alpha", sure: true},
+			{op: "lookup", stamp: s1, name: "Beta", want: lookupHit, real: "beta", sure: true},
 			{op: "lookup", stamp: s1, name: "gamma", want: lookupMiss},
 		}},
 		{"changed behind our back", []string{"Alpha"}, []step{
@@ -35,7 +36,7 @@ func TestDirCache(t *testing.T) {
 		}},
 		{"own create in place", []string{"Alpha"}, []step{
 			{op: "create", stamp: s1, name: "Gamma"},
-			{op: "lookup", stamp: s2, name: "GAMMA", want: lookupHit, real: "Gamma"},
+			{op: "lookup", stamp: s2, name: "GAMMA", want: lookupHit, real: "Gamma", sure: true},
 		}},
 		{"own create after foreign change", []string{"Alpha"}, []step{
 			{op: "create", stamp: s2, name: "Gamma"}, // pre s2 != cached s1
@@ -44,7 +45,7 @@ func TestDirCache(t *testing.T) {
 		{"own remove", []string{"Alpha", "beta"}, []step{
 			{op: "remove", stamp: s1, name: "Alpha"},
 			{op: "lookup", stamp: s2, name: "alpha", want: lookupMiss},
-			{op: "lookup", stamp: s2, name: "beta", want: lookupHit, real: "beta"},
+			{op: "lookup", stamp: s2, name: "beta", want: lookupHit, real: "beta", sure: true},
 		}},
 		{"remove with case clash gives up", []string{"readme", "README"}, []step{
 			{op: "lookup", stamp: s1, name: "ReadMe", want: lookupHit, real: "README"},
@@ -56,7 +57,7 @@ func TestDirCache(t *testing.T) {
 			{op: "lookup", stamp: racy, name: "x", want: lookupMiss},
 			{op: "lookup", stamp: racy, name: "ALPHA", want: lookupHit, real: "Alpha"},
 			{op: "age"},
-			{op: "lookup", stamp: racy, name: "x", want: lookupStale},
+			{op: "lookup", stamp: racy, name: "ALPHA", want: lookupStale},
 		}},
 	}
 	for _, tc := range tests {
@@ -66,9 +67,9 @@ func TestDirCache(t *testing.T) {
 		for i, st := range tc.steps {
 			switch st.op {
 			case "lookup":
-				real, res := c.lookup("d", st.stamp, fold(st.name))
-				if res != st.want || real != st.real {
-					t.Errorf("%s: step %d lookup(%s) = %q, %d; want %q, %d", tc.name, i, st.name, real, res, st.real, st.want)
+				real, res, sure := c.lookup("d", st.stamp, fold(st.name))
+				if res != st.want || real != st.real || sure != st.sure {
+					t.Errorf("%s: step %d lookup(%s) = %q, %d, sure %v; want %q, %d, %v", tc.name, i, st.name, real, res, sure, st.real, st.want, st.sure)
 				}
 			case "create":
 				c.update("d", st.stamp, s2, true, func(d *dirNames) { d.addName(st.name) })

@@ -87,13 +87,34 @@ func (s *Share) exists(rel string) (bool, error) {
 	return false, err
 }
 
-// resolveSlow walks parts one by one, trying each exactly and then
-// without case. The caller holds enter.
+// resolveSlow walks parts one by one: a sure answer from the name cache
+// when there is one, else the exact name on disk, else a
+// case-insensitive lookup. The caller holds enter.
 func (s *Share) resolveSlow(parts []string) (string, error) {
 	dir := ""
 	for i, comp := range parts {
 		last := i == len(parts)-1
 		cand := joinRel(dir, comp)
+		notFound := func() (string, error) {
+			if last {
+				return cand, classify("resolve", cand, syscall.ENOENT)
+			}
+			return "", pathNotFound("resolve", cand, syscall.ENOENT)
+		}
+		if s.cache != nil && !s.opts.CaseSensitive {
+			stamp, err := s.statDir(dir)
+			if err != nil {
+				return "", dirError(dir, err)
+			}
+			real, res, sure := s.cache.lookup(dir, stamp, fold(comp))
+			if res == lookupMiss {
+				return notFound()
+			}
+			if res == lookupHit && sure {
+				dir = joinRel(dir, real)
+				continue
+			}
+		}
 		ok, err := s.exists(cand)
 		if err != nil {
 			return "", classify("resolve", cand, err)
@@ -105,28 +126,30 @@ func (s *Share) resolveSlow(parts []string) (string, error) {
 		if s.opts.CaseSensitive {
 			if last {
 				if _, err := s.statDir(dir); err != nil {
-					return "", pathNotFound("resolve", dir, syscall.ENOTDIR)
+					return "", dirError(dir, err)
 				}
-				return cand, classify("resolve", cand, syscall.ENOENT)
 			}
-			return "", pathNotFound("resolve", cand, syscall.ENOENT)
+			return notFound()
 		}
 		real, found, err := s.lookupFold(dir, comp, last)
 		if err != nil {
-			if errno, isErrno := err.(syscall.Errno); isErrno && (errno == unix.ENOENT || errno == unix.ENOTDIR) {
-				return "", pathNotFound("resolve", dir, errno)
-			}
-			return "", classify("resolve", dir, err)
+			return "", dirError(dir, err)
 		}
 		if !found {
-			if last {
-				return cand, classify("resolve", cand, syscall.ENOENT)
-			}
-			return "", pathNotFound("resolve", cand, syscall.ENOENT)
+			return notFound()
 		}
 		dir = joinRel(dir, real)
 	}
 	return dir, nil
+}
+
+// dirError classifies a failure to look into directory dir during
+// resolution: missing or not a directory is ErrPathNotFound.
+func dirError(dir string, err error) error {
+	if errno, ok := err.(syscall.Errno); ok && (errno == unix.ENOENT || errno == unix.ENOTDIR) {
+		return pathNotFound("resolve", dir, errno)
+	}
+	return classify("resolve", dir, err)
 }
 
 // lookupFold finds the on-disk name of comp in directory dir without
@@ -152,7 +175,7 @@ func (s *Share) lookupFold(dir, comp string, verify bool) (string, bool, error) 
 		if err != nil {
 			return "", false, err
 		}
-		real, res := s.cache.lookup(dir, stamp, key)
+		real, res, _ := s.cache.lookup(dir, stamp, key)
 		switch res {
 		case lookupMiss:
 			return "", false, nil
