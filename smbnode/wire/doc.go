@@ -14,8 +14,16 @@
 //     security buffers, create context data) alias msg: the caller owns msg
 //     and must not reuse it while the request is in use.
 //   - A response encoder (*XxxResponse).Append(msg) expects the 64-byte header
-//     already written at msg[0:64], appends the body, computes buffer offsets
-//     relative to msg[0], and returns the extended slice.
+//     already written as the LAST 64 bytes of msg (msg[0:64] for a lone
+//     response; after the earlier responses of a compound), appends the
+//     body, computes buffer offsets relative to that header, and returns the
+//     extended slice. Compound padding and NextCommand are the caller's.
+//   - Requests have Append methods too (requestappend.go), for tests that
+//     need to build or deliberately break a request.
+//
+// The tests hold real traffic between smbclient/smbtorture and Samba
+// (testdata/): every captured request parses, and every response Samba sent
+// is re-encoded by this package byte for byte.
 //
 // Nothing in this package blocks, logs or keeps state; every function is
 // safe for concurrent use on distinct buffers.
