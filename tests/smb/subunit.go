@@ -2,7 +2,6 @@ package smb
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -30,14 +29,6 @@ type Result struct {
 	Detail  string        // the text in [ ... ] after the outcome, if any
 	Elapsed time.Duration // from the stream's time: stamps; 0 if absent
 }
-
-// Errors of ParseSubunit.
-var (
-	// ErrSubunitUnterminated: a "[" detail block had no closing "]" line.
-	ErrSubunitUnterminated = errors.New("subunit: unterminated detail block")
-	// ErrSubunitName: a test or outcome line without a test name.
-	ErrSubunitName = errors.New("subunit: missing test name")
-)
 
 // subunitKeywords maps the outcome keywords of subunit v1 (as smbtorture
 // writes them) to outcomes. uxsuccess (unexpected success) counts as a pass.
