@@ -53,7 +53,7 @@ func ParseSubunit(r io.Reader) ([]Result, error) {
 	br := bufio.NewReader(r)
 	var (
 		results []Result
-		now     time.Time         // the latest time: stamp
+		now     time.Time // the latest time: stamp
 		started = map[string]time.Time{}
 		order   []string // started tests, in order
 		detail  *Result  // the result whose [ ... ] block is being read
