@@ -190,7 +190,7 @@ func TestDovecotReadsShoalMaildirs(t *testing.T) {
 			rcpt = "dave@example.test" // auto-created mailbox
 		}
 		codes, err := sendLMTP(n.addr, "sender@example.org", []string{rcpt}, m)
-		if err != nil || codes[rcpt] != 250 {
+		if err != nil || codes[rcpt].Code != 250 {
 			t.Fatalf("LMTP %s: %v %v", rcpt, codes, err)
 		}
 		all = append(all, sent{m, rcpt, mbox})

@@ -205,10 +205,16 @@ func newMessage(id string, size int, rng *rand.Rand) testMessage {
 // the trace headers.
 func (m testMessage) lf() []byte { return bytes.ReplaceAll(m.wire, []byte("\r\n"), []byte("\n")) }
 
+// reply is the final answer for one recipient.
+type reply struct {
+	Code int
+	Enh  smtp.EnhancedCode
+}
+
 // sendLMTP delivers m to rcpts in one LMTP transaction and returns the
-// reply code of every recipient (RCPT refusals included); a connection error
+// reply of every recipient (RCPT refusals included); a connection error
 // leaves the recipients out of the map (their outcome is unknown).
-func sendLMTP(addr, from string, rcpts []string, m testMessage) (map[string]int, error) {
+func sendLMTP(addr, from string, rcpts []string, m testMessage) (map[string]reply, error) {
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, err
@@ -218,7 +224,7 @@ func sendLMTP(addr, from string, rcpts []string, m testMessage) (map[string]int,
 	if err := c.Hello("test.client"); err != nil {
 		return nil, err
 	}
-	codes := map[string]int{}
+	codes := map[string]reply{}
 	if err := c.Mail(from, nil); err != nil {
 		return nil, err
 	}
@@ -227,7 +233,7 @@ func sendLMTP(addr, from string, rcpts []string, m testMessage) (map[string]int,
 		if err := c.Rcpt(r, nil); err != nil {
 			var se *smtp.SMTPError
 			if errors.As(err, &se) {
-				codes[r] = se.Code
+				codes[r] = reply{se.Code, se.EnhancedCode}
 				continue
 			}
 			return codes, err
@@ -246,12 +252,12 @@ func sendLMTP(addr, from string, rcpts []string, m testMessage) (map[string]int,
 	}
 	resp, err := w.CloseWithLMTPResponse()
 	for r := range resp {
-		codes[r] = 250
+		codes[r] = reply{Code: 250}
 	}
 	var le smtp.LMTPDataError
 	if errors.As(err, &le) {
 		for r, e := range le {
-			codes[r] = e.Code
+			codes[r] = reply{e.Code, e.EnhancedCode}
 		}
 		err = nil
 	}

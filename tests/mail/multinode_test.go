@@ -32,7 +32,7 @@ func TestThreeNodesOneMailRoot(t *testing.T) {
 	for i, u := range users {
 		m := newMessage(fmt.Sprintf("warm%d", i), 500, rng)
 		got, err := sendLMTP(nodes[i%3].addr, "s@example.org", []string{u + "@example.test"}, m)
-		if err != nil || got[u+"@example.test"] != 250 {
+		if err != nil || got[u+"@example.test"].Code != 250 {
 			t.Fatalf("warm-up %s: %v %v", u, got, err)
 		}
 		codes[key{m.id, u}] = 250
@@ -61,7 +61,7 @@ func TestThreeNodesOneMailRoot(t *testing.T) {
 					}
 					mu.Lock()
 					for r, code := range got {
-						codes[key{id, strings.TrimSuffix(r, "@example.test")}] = code
+						codes[key{id, strings.TrimSuffix(r, "@example.test")}] = code.Code
 					}
 					mu.Unlock()
 				}
