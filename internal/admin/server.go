@@ -30,6 +30,7 @@ type Server struct {
 	mu      sync.Mutex
 	servers []*http.Server
 	lns     []net.Listener
+	sockFI  os.FileInfo // the socket we bound, removed by Close if still there
 	wg      sync.WaitGroup
 	closed  bool
 }
@@ -58,6 +59,10 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
+	fi, _ := os.Stat(s.cfg.Socket)
+	s.mu.Lock()
+	s.sockFI = fi
+	s.mu.Unlock()
 	s.serve(ln, s.handler(false))
 	if s.cfg.TCP != "" {
 		tl, err := net.Listen("tcp", s.cfg.TCP)
@@ -107,7 +112,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	servers := s.servers
+	servers, sockFI := s.servers, s.sockFI
 	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -120,12 +125,14 @@ func (s *Server) Close() error {
 	for _, c := range s.peers {
 		c.hc.CloseIdleConnections()
 	}
-	os.Remove(s.cfg.Socket)
+	if fi, err := os.Stat(s.cfg.Socket); err == nil && sockFI != nil && os.SameFile(fi, sockFI) {
+		os.Remove(s.cfg.Socket)
+	}
 	return nil
 }
 
 // listenUnix binds path with mode 0600 from the start: the socket is
-// created in a private directory next to path, chmod-ed, then renamed
+// created in a private directory next to path, chmod-ed, then linked
 // into place, so no one can connect through a wider mode meanwhile.
 func listenUnix(path string) (net.Listener, error) {
 	dir := filepath.Dir(path)
@@ -153,8 +160,10 @@ func listenUnix(path string) (net.Listener, error) {
 		return nil, fmt.Errorf("admin: %w", err)
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	// link, not rename: two nodeds starting at once must not silently
+	// replace each other's socket.
 	if err := os.Chmod(tmp, 0o600); err == nil {
-		err = os.Rename(tmp, path)
+		err = os.Link(tmp, path)
 	}
 	if err != nil {
 		ln.Close()
