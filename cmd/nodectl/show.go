@@ -302,4 +302,3 @@ func lockRange(off, length uint64) string {
 	}
 	return fmt.Sprintf("%d-%d (%d bytes)", off, end, length)
 }
-
