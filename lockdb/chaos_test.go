@@ -291,23 +291,23 @@ func (x *chaos) event() {
 	case 0:
 		if len(live) > 1 {
 			n := pick(live)
-			x.note("kill "+n)
+			x.note("kill " + n)
 			x.killNode(n)
 		}
 	case 1:
 		if n := x.h.coordinator(); n != "" && len(live) > 1 {
-			x.note("kill coordinator "+n)
+			x.note("kill coordinator " + n)
 			x.killNode(n)
 		}
 	case 2:
 		if len(dead) > 0 {
 			n := pick(dead)
-			x.note("restart "+n)
+			x.note("restart " + n)
 			x.startNode(n)
 		}
 	case 3:
 		n := pick(live)
-		x.note("isolate "+n)
+		x.note("isolate " + n)
 		x.h.net.Isolate(addr(n))
 	case 4:
 		var a, b []string
@@ -338,7 +338,7 @@ func (x *chaos) settle(s int) {
 	dead := x.deadNames()
 	for i, n := range dead {
 		if i == 0 && len(x.liveNames()) == 0 || x.rng.IntN(3) != 0 {
-			x.note("restart "+n)
+			x.note("restart " + n)
 			x.startNode(n)
 		}
 	}

@@ -47,24 +47,25 @@ type Cluster struct {
 
 	fenceMu sync.Mutex // serialises Owner.Fenced calls
 
-	mu          sync.Mutex
-	gen         uint64   // committed generation, 0 before the first
-	nodes       []Member // node map of gen
-	coord       Member   // coordinator that committed gen
-	frozen      bool
-	pend        *pending
-	leaseUntil  time.Time
-	lastContact time.Time // when the last accepted lease renewal was sent
-	fenced      bool
-	epoch       context.Context // cancelled at every state change
-	epochCancel context.CancelFunc
-	changed     chan struct{} // closed at every state change
-	tbl         *table.Table
-	timers      map[uint64]*time.Timer // break seq → timeout, this table's
-	owned       map[table.Key]*ownedKey
-	early       map[table.Key][]table.Break // breaks that overtook their grant
-	gone        map[Peer]bool
-	pulling     bool // users snapshot pull under way
+	mu           sync.Mutex
+	gen          uint64   // committed generation, 0 before the first
+	nodes        []Member // node map of gen
+	coord        Member   // coordinator that committed gen
+	frozen       bool
+	pend         *pending
+	leaseUntil   time.Time
+	lastContact  time.Time // when the last accepted lease renewal was sent
+	fenced       bool
+	epoch        context.Context // cancelled at every state change
+	epochCancel  context.CancelFunc
+	changed      chan struct{} // closed at every state change
+	tbl          *table.Table
+	timers       map[uint64]*time.Timer // break seq → timeout, this table's
+	owned        map[table.Key]*ownedKey
+	early        map[table.Key][]table.Break // breaks that overtook their grant
+	gone         map[Peer]bool
+	pulling      bool   // users snapshot pull under way
+	wantRecovery uint64 // generation in which a request's outcome was lost
 
 	// coordinator state (meaningful while isCoord)
 	isCoord      bool

@@ -7,6 +7,23 @@ import (
 
 type renewReq struct {
 	Frozen bool `json:"frozen,omitempty"`
+	// WantRecovery asks for a new generation: a request's outcome at a
+	// home is unknown, so its table may hold a grant nobody owns.
+	WantRecovery bool `json:"want_recovery,omitempty"`
+}
+
+// requestRecovery asks the coordinator, with every renewal until the
+// generation changes, for a new generation.
+func (c *Cluster) requestRecovery(gen uint64) {
+	c.mu.Lock()
+	if c.gen == gen {
+		c.wantRecovery = gen
+	}
+	c.mu.Unlock()
+	select {
+	case c.renewCh <- struct{}{}:
+	default:
+	}
 }
 
 type renewRep struct {
@@ -34,6 +51,7 @@ func (c *Cluster) renewLoop() {
 func (c *Cluster) renewOnce() {
 	c.mu.Lock()
 	gen, coord, frozen := c.gen, c.coord, c.frozen
+	want := c.wantRecovery == c.gen && c.gen > 0
 	if c.frozen && c.pend != nil {
 		coord = c.pend.coord // a recovery is under way: its coordinator
 	}
@@ -51,7 +69,7 @@ func (c *Cluster) renewOnce() {
 	// that long, see recover).
 	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(c.ctx, c.cfg.HeartbeatInterval)
-	rep, err := c.call(ctx, coord, kindRenew, gen, renewReq{Frozen: frozen})
+	rep, err := c.call(ctx, coord, kindRenew, gen, renewReq{Frozen: frozen, WantRecovery: want})
 	cancel()
 	if err != nil {
 		c.checkFence()
@@ -110,10 +128,16 @@ func (c *Cluster) handleRenew(from Peer, m Message) Message {
 		return reply(c.gen, nil, ErrStaleGeneration)
 	}
 	c.renewed[from.Name] = time.Now()
-	if req.Frozen && !c.recovering {
-		// A member frozen outside any recovery of ours (a stale attempt):
-		// run one so it thaws.
-		c.needRecovery = true
+	if req.Frozen && !c.recovering || req.WantRecovery {
+		// A member frozen outside any recovery of ours (a stale attempt),
+		// or one whose request's outcome is unknown: run a recovery.
+		if !c.needRecovery {
+			c.needRecovery = true
+			select {
+			case c.kick <- struct{}{}:
+			default:
+			}
+		}
 	}
 	return reply(c.gen, renewRep{UsersVersion: c.st.usersVersion()}, nil)
 }

@@ -111,8 +111,11 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 		}
 		if !replied {
 			// The home may or may not have acted (the reply was lost): a
-			// retry in this generation could grant twice. Wait for the
-			// next generation, which rebuilds every table from the owners.
+			// retry in this generation could grant twice, and a grant we
+			// never recorded would linger at the home. Ask for a new
+			// generation, which rebuilds every table from the owners, and
+			// wait for it.
+			c.requestRecovery(st.gen)
 			select {
 			case <-st.changed:
 				continue

@@ -208,3 +208,11 @@ func (c *Cluster) Close() {
 		nd.errLog.Close()
 	}
 }
+
+// Restart starts node i again (after Kill) with a new process.
+func (c *Cluster) Restart(i int) error {
+	if c.Nodes[i].cmd != nil {
+		return fmt.Errorf("%s is running", c.Nodes[i].Name)
+	}
+	return c.launch(i)
+}
