@@ -3,6 +3,7 @@ package smbnode
 import (
 	"context"
 	"errors"
+	"time"
 
 	"shoal/smbnode/vfs"
 	"shoal/smbnode/wire"
@@ -17,6 +18,9 @@ type dirSearch struct {
 	started bool
 	// returned counts entries returned since the scan (re)started.
 	returned int
+	// stamp is the directory's change time when entries were read; a scan
+	// that continues after the directory changed drops removed entries.
+	stamp time.Time
 }
 
 // dirClasses are the information classes QUERY_DIRECTORY serves.
@@ -88,9 +92,16 @@ func handleQueryDirectory(ctx context.Context, r *request) error {
 		all := make([]vfs.DirEntry, 0, len(entries)+2)
 		all = append(all, vfs.DirEntry{Name: ".", Info: dot}, vfs.DirEntry{Name: "..", Info: dotdot})
 		all = append(all, entries...)
-		o.dir = &dirSearch{pattern: pattern, entries: all, started: true}
+		o.dir = &dirSearch{pattern: pattern, entries: all, started: true, stamp: dot.ChangeTime}
 	}
 	d := o.dir
+	if d.next < len(d.entries) {
+		if now, err := vfs.StatFile(o.f); err == nil && !now.ChangeTime.Equal(d.stamp) {
+			if err := refreshSearch(o, d, now.ChangeTime); err != nil {
+				return err
+			}
+		}
+	}
 	w := wire.NewDirEntryWriter(req.InfoClass, int(req.OutputBufferLength))
 	single := req.Flags&wire.QueryDirReturnSingleEntry != 0
 	for d.next < len(d.entries) {
@@ -122,6 +133,32 @@ func handleQueryDirectory(ctx context.Context, r *request) error {
 		return wire.StatusNoSuchFile
 	}
 	r.out = (&wire.QueryDirectoryResponse{Buffer: w.Bytes()}).Append(r.out)
+	return nil
+}
+
+// refreshSearch drops from the rest of a scan the entries that were
+// removed since it was read (others' changes between QUERY_DIRECTORY calls).
+func refreshSearch(o *open, d *dirSearch, stamp time.Time) error {
+	entries, err := o.fs().ReadDir(o.rel)
+	if err != nil {
+		return err
+	}
+	now := make(map[string]int, len(entries))
+	for i, e := range entries {
+		now[e.Name] = i
+	}
+	kept := d.entries[:d.next]
+	for _, e := range d.entries[d.next:] {
+		if e.Name == "." || e.Name == ".." {
+			kept = append(kept, e)
+			continue
+		}
+		if i, ok := now[e.Name]; ok {
+			kept = append(kept, entries[i])
+		}
+	}
+	d.entries = kept
+	d.stamp = stamp
 	return nil
 }
 

@@ -3,6 +3,8 @@ package smbnode
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
+	"strings"
 	"time"
 
 	"shoal/smbnode/vfs"
@@ -119,7 +121,7 @@ func (r *request) queryFileInfo(o *open, req *wire.QueryInfoRequest) ([]byte, in
 			Mode:     wire.FileModeInfo{Mode: mode},
 			Name:     wire.FileNameInfo{FileName: `\` + name},
 		}
-		return all.Append(b), 100, nil
+		return all.Append(b), 104, nil
 	case wire.FileNameInformation:
 		return (&wire.FileNameInfo{FileName: `\` + name}).Append(b), 4, nil
 	case wire.FileNormalizedNameInformation:
@@ -131,12 +133,16 @@ func (r *request) queryFileInfo(o *open, req *wire.QueryInfoRequest) ([]byte, in
 		}
 		return (&wire.FileNameInfo{FileName: name}).Append(b), 4, nil
 	case wire.FileAlternateNameInformation:
-		return nil, 0, wire.StatusObjectNameNotFound
+		base := name
+		if i := strings.LastIndexAny(base, `\/`); i >= 0 {
+			base = base[i+1:]
+		}
+		return (&wire.FileNameInfo{FileName: shortName(base, info.FileID)}).Append(b), 8, nil
 	case wire.FileStreamInformation:
 		if info.IsDir {
 			return nil, 0, nil
 		}
-		return wire.AppendFileStreamInfo(b, []wire.FileStreamEntry{{StreamName: "::$DATA", StreamSize: size, StreamAllocationSize: alloc}}), 0, nil
+		return wire.AppendFileStreamInfo(b, []wire.FileStreamEntry{{StreamName: "::$DATA", StreamSize: size, StreamAllocationSize: alloc}}), 32, nil
 	case wire.FileCompressionInformation:
 		return (&wire.FileCompressionInfo{CompressedFileSize: size}).Append(b), 16, nil
 	case wire.FileNetworkOpenInformation:
@@ -175,12 +181,19 @@ func (r *request) queryFSInfo(o *open, req *wire.QueryInfoRequest) ([]byte, int,
 			VolumeCreationTime: wire.Filetime(r.c.srv.started.Truncate(time.Hour)),
 			VolumeSerialNumber: uint32(sh.volumeID()),
 			VolumeLabel:        sh.cfg.Name,
-		}).Append(b), 18, nil
+		}).Append(b), 24, nil
 	case wire.FileFsDeviceInformation:
 		return (&wire.FileFsDeviceInfo{DeviceType: wire.FileDeviceDisk}).Append(b), 8, nil
 	case wire.FileFsAttributeInformation:
 		attrs := wire.FileCasePreservedNames | wire.FileUnicodeOnDisk | fileSupportsObjectIDs | filePersistentACLs
-		return (&wire.FileFsAttributeInfo{FileSystemAttributes: attrs, MaximumComponentNameLength: 255, FileSystemName: "NTFS"}).Append(b), 12, nil
+		return (&wire.FileFsAttributeInfo{FileSystemAttributes: attrs, MaximumComponentNameLength: 255, FileSystemName: "NTFS"}).Append(b), 16, nil
+	case wire.FileFsControlInformation:
+		// FILE_FS_CONTROL_INFORMATION (MS-FSCC 2.5.2): no quotas.
+		var c [48]byte
+		for i := 24; i < 40; i++ {
+			c[i] = 0xff // DefaultQuotaThreshold, DefaultQuotaLimit: none
+		}
+		return append(b, c[:]...), 48, nil
 	case wire.FileFsObjectIDInformation:
 		var oi wire.FileFsObjectIDInfo
 		binary.LittleEndian.PutUint64(oi.ObjectID[:], sh.volumeID())
@@ -243,4 +256,43 @@ func (r *request) querySecurity(o *open, req *wire.QueryInfoRequest) error {
 	}
 	r.out = (&wire.QueryInfoResponse{Buffer: sd}).Append(r.out)
 	return nil
+}
+
+// shortName is the 8.3 name of a file (FileAlternateNameInformation): the
+// name itself, upper-cased, when it is a valid 8.3 name, else a mangled
+// name made from its first characters and a hash of the file id.
+func shortName(name string, id uint64) string {
+	up := strings.ToUpper(name)
+	base, ext, _ := strings.Cut(up, ".")
+	valid := len(base) >= 1 && len(base) <= 8 && len(ext) <= 3 && !strings.Contains(ext, ".") && !strings.ContainsAny(up, " +,;=[]")
+	for _, r := range up {
+		if r > 0x7e {
+			valid = false
+		}
+	}
+	if valid {
+		return up
+	}
+	clean := func(s string, n int) string {
+		var out []rune
+		for _, r := range s {
+			if len(out) == n {
+				break
+			}
+			if r < 0x7f && r > ' ' && !strings.ContainsRune(".\"/\\[]:;=,+*?<>|", r) {
+				out = append(out, r)
+			}
+		}
+		return string(out)
+	}
+	if i := strings.LastIndex(up, "."); i >= 0 {
+		base, ext = up[:i], up[i+1:]
+	} else {
+		base, ext = up, ""
+	}
+	short := fmt.Sprintf("%s~%X", clean(base, 4), id%0xFFF)
+	if e := clean(ext, 3); e != "" {
+		short += "." + e
+	}
+	return short
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"path"
 	"strings"
 	"time"
 
@@ -236,6 +237,11 @@ func (r *request) rename(ctx context.Context, o *open, in *wire.FileRenameInfo) 
 	if o.isDir && r.c.srv.hasOpensBelow(o.tree.share, oldRel) {
 		return wire.StatusAccessDenied
 	}
+	// A destination directory held open with DELETE access refuses new
+	// names (Samba's parent_dirname_compatible_open, as Windows does).
+	if r.c.srv.dirOpenWithDelete(o.tree.share, path.Dir(newRel)) {
+		return wire.StatusSharingViolation
+	}
 	// Replacing a file that is open (anywhere) is refused (MS-FSA 2.1.5.15.14).
 	if st, err := fs.Stat(newRel); err == nil && !strings.EqualFold(newRel, oldRel) {
 		if !in.ReplaceIfExists {
@@ -258,6 +264,26 @@ func (r *request) rename(ctx context.Context, o *open, in *wire.FileRenameInfo) 
 	r.c.srv.renamed(o.tree.share, oldRel, newRel, target)
 	r.c.srv.notifyRename(o.tree.share, oldRel, newRel, o.isDir)
 	return nil
+}
+
+// dirOpenWithDelete reports whether this node has the directory rel open
+// with DELETE access.
+func (s *Server) dirOpenWithDelete(sh *share, rel string) bool {
+	if rel == "." {
+		rel = ""
+	}
+	found := false
+	s.opens.Range(func(_, v any) bool {
+		o := v.(*open)
+		if o.tree.share == sh && o.isDir && o.access&wire.Delete != 0 {
+			if p, _ := o.path(); p == rel {
+				found = true
+				return false
+			}
+		}
+		return true
+	})
+	return found
 }
 
 // hasOpensBelow reports whether this node has an open inside directory rel.

@@ -348,3 +348,18 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+func TestStatRoot(t *testing.T) {
+	s, dir := newShare(t, Options{}, false)
+	in, err := s.Stat("")
+	if err != nil || !in.IsDir || in.Attributes != AttrDirectory {
+		t.Fatalf("Stat(root) = %+v, %v", in, err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || st.Ino != in.FileID {
+		t.Errorf("FileID %d, inode of the share directory %v", in.FileID, fi.Sys())
+	}
+}

@@ -30,7 +30,9 @@ type Options struct {
 	// the total number of names kept over all cached directories. The least
 	// recently used directories are dropped first; a directory with more
 	// names than this is never cached (lookups in it read it each time).
-	// Zero means 262144 (about 40 MB); negative disables the cache.
+	// Each name costs its length twice plus about 100 bytes. Zero means
+	// 262144 (about 40 MB for 20-byte names); negative disables the
+	// cache, and every case-insensitive lookup then reads the directory.
 	DirCacheNames int
 }
 
