@@ -52,9 +52,9 @@ func (l *listener) Accept() (net.Conn, error) {
 // progress finishes normally.
 type trackedConn struct {
 	net.Conn
-	s      *Server
+	s     *Server
 	inTxn atomic.Bool
-	once   sync.Once
+	once  sync.Once
 }
 
 func (c *trackedConn) Read(p []byte) (int, error) {

@@ -63,10 +63,10 @@ func FuzzParseMaildirsize(f *testing.F) {
 
 func TestSizeTag(t *testing.T) {
 	for name, want := range map[string]int64{
-		"123.M1P2.host,S=4567":         4567,
+		"123.M1P2.host,S=4567":            4567,
 		"123.M1P2.host,S=4567,W=4600:2,S": 4567,
-		"123.M1P2.host:2,S":            -1,
-		"123.M1P2.host,S=x":            -1,
+		"123.M1P2.host:2,S":               -1,
+		"123.M1P2.host,S=x":               -1,
 	} {
 		got, ok := sizeTag(name)
 		if want < 0 && ok || want >= 0 && (!ok || got != want) {

@@ -47,7 +47,7 @@ func TestLMTPMixedRecipients(t *testing.T) {
 		enh  smtp.EnhancedCode
 	}{
 		{"alice@example.test", 0, smtp.EnhancedCode{}},
-		{"Alice+lists@EXAMPLE.test", 0, smtp.EnhancedCode{}},   // folder .Lists, case-insensitive
+		{"Alice+lists@EXAMPLE.test", 0, smtp.EnhancedCode{}},  // folder .Lists, case-insensitive
 		{"alice+nosuch@example.test", 0, smtp.EnhancedCode{}}, // no folder: INBOX
 		{`"alice"@example.test`, 0, smtp.EnhancedCode{}},      // same INBOX: one copy
 		{"nobody@example.test", 550, smtp.EnhancedCode{5, 1, 1}},
