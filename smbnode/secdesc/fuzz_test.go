@@ -32,9 +32,16 @@ func FuzzParse(f *testing.F) {
 		// The other entry points must not panic on anything Parse accepts.
 		tok := &Token{User: d.Owner, Groups: []SID{Everyone}}
 		MaxAllowed(d, tok)
-		Inherit(d, nil, true, d.Owner, d.Group)
-		Inherit(d, d, false, Everyone, Everyone).Bytes()
-		Merge(d, d2, AllSecurityInformation).Bytes()
-		d.Filter(OwnerSecurityInformation | DACLSecurityInformation).Bytes()
+		for _, out := range []*Descriptor{
+			Inherit(d, nil, true, LocalSystem, d.Group),
+			Inherit(d, nil, false, LocalSystem, d.Group),
+			Inherit(d, d, false, Everyone, Everyone),
+			Merge(d, d2, AllSecurityInformation),
+			d.Filter(OwnerSecurityInformation | DACLSecurityInformation),
+		} {
+			if _, err := Parse(out.Bytes()); err != nil {
+				t.Fatalf("derived descriptor does not parse: %v", err)
+			}
+		}
 	})
 }

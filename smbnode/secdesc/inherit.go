@@ -73,8 +73,24 @@ func defaultDACL(owner SID) *ACL {
 	}}
 }
 
-// inheritACEs returns what a new child inherits from a parent ACL.
+// maxACLSize is the largest AclSize the 16-bit field holds.
+const maxACLSize = 0xFFFF
+
+// inheritACEs returns what a new child inherits from a parent ACL. Should
+// splitting ACEs make the ACL outgrow its 16-bit size, the ACEs that do
+// not fit are left out.
 func inheritACEs(parent *ACL, isDir bool, owner, group SID) []ACE {
+	out := inheritAll(parent, isDir, owner, group)
+	size := aclHeader
+	for i := range out {
+		if size += out[i].size(); size > maxACLSize {
+			return out[:i]
+		}
+	}
+	return out
+}
+
+func inheritAll(parent *ACL, isDir bool, owner, group SID) []ACE {
 	var out []ACE
 	for _, a := range parent.ACEs {
 		a.Extra = append([]byte(nil), a.Extra...)
