@@ -23,6 +23,8 @@ type Config struct {
 	AllowGuest bool `toml:"allow_guest"`
 	// MaxIOSize bounds READ, WRITE and TRANSACT sizes (MaxReadSize etc.).
 	MaxIOSize uint32 `toml:"max_io_size"`
+	// TortureHooks enables Samba's smbtorture-only FSCTLs (never in production).
+	TortureHooks bool `toml:"torture_hooks"`
 
 	Shares []ShareConfig `toml:"-"`
 	// Users checks passwords; required.

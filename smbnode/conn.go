@@ -53,6 +53,8 @@ type conn struct {
 	nextAsyncID    uint64
 	closed         bool
 	established    time.Time
+	// readPadding pads READ response bodies (a test hook, see ioctl.go).
+	readPadding int
 }
 
 func newConn(s *Server, nc net.Conn) *conn {

@@ -44,8 +44,8 @@ type chainState struct {
 	// fails or when the first request wrongly claims to be related
 	// (3.3.5.2.7.2).
 	relatedErr wire.Status
-	responses  []byte      // responses of the chain so far, each 8-aligned
-	lastOff    int         // offset of the last response in responses
+	responses  []byte // responses of the chain so far, each 8-aligned
+	lastOff    int    // offset of the last response in responses
 	encrypt    *session
 	sign       []signJob
 }

@@ -15,6 +15,9 @@ import (
 const (
 	fsctlGetObjectID         = 0x0009009C
 	fsctlCreateOrGetObjectID = 0x000900C0
+	// fsctlSmbtortureReadPadding8 is Samba's
+	// FSCTL_SMBTORTURE_GLOBAL_READ_RESPONSE_BODY_PADDING8.
+	fsctlSmbtortureReadPadding8 = 0x83848023
 )
 
 // objectID is FILE_OBJECTID_BUFFER (MS-FSCC 2.1.3.1) derived from the volume
@@ -77,6 +80,18 @@ func handleIoctl(ctx context.Context, r *request) error {
 		return nil
 	case wire.FsctlPipeWait:
 		return wire.StatusNotSupported
+	case fsctlSmbtortureReadPadding8:
+		// Samba's smbtorture hook (smb2.read.bug14607): pad READ response
+		// bodies with 8 bytes. Only with Config.TortureHooks.
+		if !r.c.srv.cfg.TortureHooks {
+			return wire.StatusNotSupported
+		}
+		if len(req.Input) != 0 {
+			return wire.StatusInvalidParameter
+		}
+		r.c.mu.Lock()
+		r.c.readPadding = 8
+		r.c.mu.Unlock()
 	case fsctlCreateOrGetObjectID, fsctlGetObjectID:
 		o, err := r.lookupOpen(req.FileID)
 		if err != nil {

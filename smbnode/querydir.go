@@ -3,6 +3,7 @@ package smbnode
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"shoal/smbnode/vfs"
@@ -175,6 +176,11 @@ func dirEntry(e *vfs.DirEntry) wire.DirEntry {
 		FileAttributes: in.Attributes,
 		FileID:         in.FileID,
 		Name:           e.Name,
+	}
+	if e.Name != "." && e.Name != ".." {
+		if sn := shortName(e.Name, in.FileID); sn != strings.ToUpper(e.Name) {
+			de.ShortName = sn
+		}
 	}
 	if in.IsDir {
 		de.EndOfFile, de.AllocationSize = 0, 0

@@ -65,7 +65,7 @@ func (r *request) queryFileInfo(o *open, req *wire.QueryInfoRequest) ([]byte, in
 	switch class {
 	case wire.FileBasicInformation, wire.FileAllInformation, wire.FileNetworkOpenInformation, wire.FileAttributeTagInformation:
 		need = wire.FileReadAttributes
-	case wire.FileEaInformation, wire.FileFullEaInformation:
+	case wire.FileFullEaInformation:
 		need = wire.FileReadEA
 	}
 	if need != 0 && o.access&need == 0 {

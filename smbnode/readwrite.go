@@ -67,8 +67,15 @@ func handleRead(ctx context.Context, r *request) error {
 		}
 	}
 	// Read straight into the response buffer.
+	r.c.mu.Lock()
+	pad := r.c.readPadding
+	r.c.mu.Unlock()
 	start := len(r.out)
 	r.out = wire.AppendReadResponseHeader(r.out, 0, 0)
+	if pad > 0 {
+		r.out[start+2] += byte(pad) // DataOffset moves past the padding
+		r.out = append(r.out, make([]byte, pad)...)
+	}
 	hdrEnd := len(r.out)
 	r.out = append(r.out, make([]byte, req.Length)...)
 	n, err := o.f.ReadAt(r.out[hdrEnd:], int64(req.Offset))
@@ -89,6 +96,9 @@ func handleRead(ctx context.Context, r *request) error {
 	}
 	r.out = r.out[:hdrEnd+n]
 	wire.AppendReadResponseHeader(r.out[:start], uint32(n), 0)
+	if pad > 0 {
+		r.out[start+2] += byte(pad)
+	}
 	o.mu.Lock()
 	o.position = req.Offset + uint64(n)
 	o.mu.Unlock()

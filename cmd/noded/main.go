@@ -52,6 +52,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	nodeName := fs.String("node", "", "with -dev: node name (default: the host name)")
 	signing := fs.String("signing", "required", "with -dev: SMB signing, required or enabled")
 	encryption := fs.String("encryption", "off", "with -dev: SMB3 encryption, off, desired or required")
+	tortureHooks := fs.Bool("torture-hooks", false, "with -dev: answer Samba's smbtorture-only FSCTLs (tests only)")
 	verbose := fs.Bool("v", false, "log debug messages")
 	adminFl := addAdminFlags(fs)
 	if err := fs.Parse(args); err != nil {
@@ -73,7 +74,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "noded: -dev and -config exclude each other")
 		return 2
 	case *dev:
-		n, err = devNode(devOptions{data: *dataDir, smbAddr: *smbAddr, lmtpAddr: *lmtpAddr, user: *user, node: *nodeName, signing: *signing, encryption: *encryption}, logger, stdout)
+		n, err = devNode(devOptions{data: *dataDir, smbAddr: *smbAddr, lmtpAddr: *lmtpAddr, user: *user, node: *nodeName, signing: *signing, encryption: *encryption, tortureHooks: *tortureHooks}, logger, stdout)
 		if err == nil {
 			err = n.startDevAdmin(adminFl)
 		}
@@ -115,6 +116,7 @@ type node struct {
 type devOptions struct {
 	data, smbAddr, lmtpAddr, user, node string
 	signing, encryption                 string
+	tortureHooks                        bool
 }
 
 // devNode builds the single node of `noded -dev`: share "data" on the data
@@ -148,6 +150,7 @@ func devNode(o devOptions, logger *slog.Logger, stdout io.Writer) (*node, error)
 	smbCfg.Listen = o.smbAddr
 	smbCfg.Signing = o.signing
 	smbCfg.Encryption = o.encryption
+	smbCfg.TortureHooks = o.tortureHooks
 	smbCfg.Shares = []smbnode.ShareConfig{{Name: "data", Path: data, Comment: "Shoal dev share"}}
 	smbCfg.Users = users
 	smbCfg.Node = nodeName
