@@ -11,69 +11,81 @@ import (
 )
 
 func TestResolve(t *testing.T) {
-	modes(t, func(t *testing.T, fallback bool) {
-		s, dir := newShare(t, Options{}, fallback)
-		mkfiles(t, dir, "top.txt", "Docs/Report.TXT", "Docs/Sub Dir/deep.bin", "Ünïcode/Ärger.txt")
-		long := strings.Repeat("x", 255)
-		tests := []struct {
-			in      string
-			want    string
-			wantErr error
-		}{
-			{"", "", nil},
-			{"top.txt", "top.txt", nil},
-			{"TOP.TXT", "top.txt", nil},
-			{"docs", "Docs", nil},
-			{`docs\report.txt`, "Docs/Report.TXT", nil},
-			{"DOCS/REPORT.txt", "Docs/Report.TXT", nil},
-			{`Docs\Report.TXT`, "Docs/Report.TXT", nil},
-			{`docs\sub dir\DEEP.BIN`, "Docs/Sub Dir/deep.bin", nil},
-			{`ÜNÏCODE\ärger.TXT`, "Ünïcode/Ärger.txt", nil},
-			// Missing last component: parent resolved, client spelling kept.
-			{`docs\New File.txt`, "Docs/New File.txt", ErrNotExist},
-			{"nothing", "nothing", ErrNotExist},
-			{long, long, ErrNotExist},
-			// Missing or non-directory intermediate component.
-			{`nodir\x.txt`, "", ErrPathNotFound},
-			{`docs\nosub\x.txt`, "", ErrPathNotFound},
-			{`top.txt\x`, "", ErrPathNotFound},
-			// Invalid names.
-			{"a:stream", "", ErrInvalidName},
-			{"top.txt::$DATA", "", ErrInvalidName},
-			{"a*b", "", ErrInvalidName},
-			{"a?", "", ErrInvalidName},
-			{"x<", "", ErrInvalidName},
-			{"x>y", "", ErrInvalidName},
-			{"x|y", "", ErrInvalidName},
-			{`x"y`, "", ErrInvalidName},
-			{"a\x01b", "", ErrInvalidName},
-			{"a\x7fb", "", ErrInvalidName},
-			{".", "", ErrInvalidName},
-			{"..", "", ErrInvalidName},
-			{`docs\..\top.txt`, "", ErrInvalidName},
-			{`docs\.\Report.txt`, "", ErrInvalidName},
-			{"trail.", "", ErrInvalidName},
-			{"trail ", "", ErrInvalidName},
-			{`docs.\x`, "", ErrInvalidName},
-			{`\top.txt`, "", ErrInvalidName},
-			{`docs\\Report.txt`, "", ErrInvalidName},
-			{`docs\`, "", ErrInvalidName},
-			{long + "x", "", ErrInvalidName},
-			{"bad\xffutf8", "", ErrInvalidName},
+	for _, cfg := range []struct {
+		name     string
+		fallback bool
+		opts     Options
+	}{
+		{"openat2", false, Options{}},
+		{"fallback", true, Options{}},
+		{"nocache", false, Options{DirCacheNames: -1}},
+	} {
+		t.Run(cfg.name, func(t *testing.T) { testResolve(t, cfg.fallback, cfg.opts) })
+	}
+}
+
+func testResolve(t *testing.T, fallback bool, opts Options) {
+	s, dir := newShare(t, opts, fallback)
+	mkfiles(t, dir, "top.txt", "Docs/Report.TXT", "Docs/Sub Dir/deep.bin", "Ünïcode/Ärger.txt")
+	long := strings.Repeat("x", 255)
+	tests := []struct {
+		in      string
+		want    string
+		wantErr error
+	}{
+		{"", "", nil},
+		{"top.txt", "top.txt", nil},
+		{"TOP.TXT", "top.txt", nil},
+		{"docs", "Docs", nil},
+		{`docs\report.txt`, "Docs/Report.TXT", nil},
+		{"DOCS/REPORT.txt", "Docs/Report.TXT", nil},
+		{`Docs\Report.TXT`, "Docs/Report.TXT", nil},
+		{`docs\sub dir\DEEP.BIN`, "Docs/Sub Dir/deep.bin", nil},
+		{`ÜNÏCODE\ärger.TXT`, "Ünïcode/Ärger.txt", nil},
+		// Missing last component: parent resolved, client spelling kept.
+		{`docs\New File.txt`, "Docs/New File.txt", ErrNotExist},
+		{"nothing", "nothing", ErrNotExist},
+		{long, long, ErrNotExist},
+		// Missing or non-directory intermediate component.
+		{`nodir\x.txt`, "", ErrPathNotFound},
+		{`docs\nosub\x.txt`, "", ErrPathNotFound},
+		{`top.txt\x`, "", ErrPathNotFound},
+		// Invalid names.
+		{"a:stream", "", ErrInvalidName},
+		{"top.txt::$DATA", "", ErrInvalidName},
+		{"a*b", "", ErrInvalidName},
+		{"a?", "", ErrInvalidName},
+		{"x<", "", ErrInvalidName},
+		{"x>y", "", ErrInvalidName},
+		{"x|y", "", ErrInvalidName},
+		{`x"y`, "", ErrInvalidName},
+		{"a\x01b", "", ErrInvalidName},
+		{"a\x7fb", "", ErrInvalidName},
+		{".", "", ErrInvalidName},
+		{"..", "", ErrInvalidName},
+		{`docs\..\top.txt`, "", ErrInvalidName},
+		{`docs\.\Report.txt`, "", ErrInvalidName},
+		{"trail.", "", ErrInvalidName},
+		{"trail ", "", ErrInvalidName},
+		{`docs.\x`, "", ErrInvalidName},
+		{`\top.txt`, "", ErrInvalidName},
+		{`docs\\Report.txt`, "", ErrInvalidName},
+		{`docs\`, "", ErrInvalidName},
+		{long + "x", "", ErrInvalidName},
+		{"bad\xffutf8", "", ErrInvalidName},
+	}
+	for _, tc := range tests {
+		got, err := s.Resolve(tc.in)
+		wantErr(t, "Resolve("+tc.in+")", err, tc.wantErr)
+		if got != tc.want {
+			t.Errorf("Resolve(%q) = %q, want %q", tc.in, got, tc.want)
 		}
-		for _, tc := range tests {
-			got, err := s.Resolve(tc.in)
-			wantErr(t, "Resolve("+tc.in+")", err, tc.wantErr)
-			if got != tc.want {
-				t.Errorf("Resolve(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-			// The classes must not overlap: the SMB layer maps each to
-			// its own status.
-			if errors.Is(err, ErrNotExist) && errors.Is(err, ErrPathNotFound) {
-				t.Errorf("Resolve(%q): %v is both not-exist and path-not-found", tc.in, err)
-			}
+		// The classes must not overlap: the SMB layer maps each to
+		// its own status.
+		if errors.Is(err, ErrNotExist) && errors.Is(err, ErrPathNotFound) {
+			t.Errorf("Resolve(%q): %v is both not-exist and path-not-found", tc.in, err)
 		}
-	})
+	}
 }
 
 func TestResolveExactWins(t *testing.T) {
