@@ -92,6 +92,10 @@ type pending struct {
 	attempt uint64
 	nodes   []Member
 	coord   Member
+	// poisoned: the node fenced during the attempt, after its reassert
+	// may have reached homes; it refuses to commit, so the attempt's homes
+	// are rebuilt by another one.
+	poisoned bool
 }
 
 // New prepares a node from cfg; Start joins the cluster. owner may be nil
@@ -287,6 +291,9 @@ func (c *Cluster) fenceLocked(why string) {
 	c.owned = make(map[table.Key]*ownedKey)
 	c.early = make(map[table.Key][]table.Break)
 	c.leaseUntil = time.Time{}
+	if c.pend != nil {
+		c.pend.poisoned = true
+	}
 	c.st.clearDurable()
 }
 

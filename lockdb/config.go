@@ -95,7 +95,7 @@ func TestConfig(node, stateDir, sharedDir string) Config {
 	c.HeartbeatInterval = 100 * time.Millisecond
 	c.ReclockInterval = 50 * time.Millisecond
 	c.BreakTimeout = 2 * time.Second
-	c.RPCTimeout = 500 * time.Millisecond
+	c.RPCTimeout = 300 * time.Millisecond
 	c.ClockMargin = 20 * time.Millisecond
 	return c
 }
@@ -170,8 +170,8 @@ func (c *Config) Validate() error {
 	if c.HeartbeatInterval*2 > c.LeaseDuration {
 		return bad("heartbeat", "%v must be at most half of lease (%v)", c.HeartbeatInterval, c.LeaseDuration)
 	}
-	if c.FenceTimeout <= c.LeaseDuration {
-		return bad("fence_timeout", "%v must exceed lease (%v)", c.FenceTimeout, c.LeaseDuration)
+	if c.FenceTimeout <= c.LeaseDuration+2*c.RPCTimeout {
+		return bad("fence_timeout", "%v must exceed lease + 2 × rpc_timeout (%v)", c.FenceTimeout, c.LeaseDuration+2*c.RPCTimeout)
 	}
 	return nil
 }

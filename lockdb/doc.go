@@ -24,11 +24,22 @@
 // A node acts as home only while it holds a lease from the coordinator,
 // renewed by its own heartbeat and measured on its monotonic clock from the
 // moment the renewal was sent, so the coordinator's estimate of the lease
-// end is never earlier than the node's. The coordinator does not re-home a
-// departed node's keys until that lease has surely expired, unless the
-// process is known gone: its authenticated connection was reset, it came
-// back with a new incarnation, or it was the previous coordinator (whose
-// recovery lock the kernel released).
+// end is never earlier than the node's. A node whose renewals have not been
+// accepted for FenceTimeout fences itself: it drops every record it owns
+// and calls Owner.Fenced, so its clients let go of what they hold. The
+// coordinator re-homes a departed node's keys only after that fence
+// deadline has surely passed (it stops accepting the node's renewals when
+// the recovery starts, then waits FenceTimeout + 2 heartbeats + the clock
+// margin from the last one it accepted), so no client anywhere still
+// believes in a grant that conflicts with a new one. The exception is a
+// process known gone: its authenticated connection was closed by its
+// kernel (kill -9 closes it at once), it came back with a new incarnation,
+// or it was the previous coordinator; then recovery starts at once.
+//
+// A request whose reply is lost (connection dropped, cancelled past the
+// grace period) has an unknown outcome at the home; rather than risk a
+// grant nobody owns, the requester asks for a new generation, which
+// rebuilds every home table from the owners' copies.
 //
 // Every RPC carries the generation; a home rejects a stale one and the
 // requester retries once the next generation is committed. Requests wait,

@@ -21,8 +21,8 @@ func fastConfig(node, stateDir, sharedDir string) Config {
 	c.LeaseDuration = 200 * time.Millisecond
 	c.HeartbeatInterval = 40 * time.Millisecond
 	c.ReclockInterval = 20 * time.Millisecond
-	c.FenceTimeout = 500 * time.Millisecond
-	c.RPCTimeout = 200 * time.Millisecond
+	c.FenceTimeout = 600 * time.Millisecond
+	c.RPCTimeout = 150 * time.Millisecond
 	c.BreakTimeout = 300 * time.Millisecond
 	c.ClockMargin = 50 * time.Millisecond
 	return c

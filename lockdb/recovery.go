@@ -134,7 +134,7 @@ func (c *Cluster) recover() {
 
 	// FREEZE every candidate; those that answer form the new map.
 	freeze := freezeReq{Attempt: attempt, Coordinator: c.self, Nodes: cands, Prev: rec}
-	ok := c.fanout(cands, kindFreeze, newGen, freeze)
+	ok := c.freezeAll(cands, newGen, freeze)
 	var nodes []Member
 	for i, m := range cands {
 		if ok[i] == nil {
@@ -159,7 +159,7 @@ func (c *Cluster) recover() {
 		attempt = c.nextAttempt()
 		freeze.Attempt = attempt
 		freeze.Nodes = nodes
-		res := c.fanout(nodes, kindFreeze, newGen, freeze)
+		res := c.freezeAll(nodes, newGen, freeze)
 		for i, err := range res {
 			if err != nil {
 				log.Info("recovery: member failed the second freeze", "member", nodes[i].Name, "err", err)
@@ -241,7 +241,10 @@ func (c *Cluster) recover() {
 	cres := c.fanout(nodes, kindCommit, newGen, commitReq{Attempt: attempt, UsersVersion: c.st.usersVersion()})
 	for i, err := range cres {
 		if err != nil {
+			// It stays frozen; its records may or may not be at the homes:
+			// run another generation.
 			log.Warn("recovery: commit not acknowledged", "member", nodes[i].Name, "err", err)
+			c.retryLater()
 		}
 	}
 	log.Info("recovery: committed", "nodes", names(nodes))
@@ -267,6 +270,32 @@ func names(ms []Member) []string {
 		out[i] = m.Name
 	}
 	return out
+}
+
+// freezeAll sends FREEZE to every member in parallel. A member that froze
+// may renew its lease clock with us at once (its fence clock must not run
+// down during a slow freeze of another member).
+func (c *Cluster) freezeAll(ms []Member, gen uint64, req freezeReq) []error {
+	errs := make([]error, len(ms))
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RPCTimeout)
+			defer cancel()
+			_, errs[i] = c.call(ctx, m, kindFreeze, gen, req)
+			if errs[i] == nil {
+				c.mu.Lock()
+				if c.recovering && !hasPeer(c.attemptNodes, m.peer()) {
+					c.attemptNodes = append(c.attemptNodes, m)
+				}
+				c.mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return errs
 }
 
 // fanout calls every member in parallel with the RPC timeout; result i is
@@ -464,6 +493,11 @@ func (c *Cluster) handleCommit(m Message) Message {
 		c.mu.Unlock()
 		c.homeMu.Unlock()
 		return reply(c.gen, nil, ErrStaleGeneration)
+	}
+	if p.poisoned {
+		c.mu.Unlock()
+		c.homeMu.Unlock()
+		return reply(c.gen, nil, ErrFenced)
 	}
 	c.gen, c.nodes, c.coord = p.gen, p.nodes, p.coord
 	c.pend = nil
