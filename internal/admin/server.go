@@ -521,15 +521,26 @@ func (s *Server) usersChange(w http.ResponseWriter, r *http.Request, local func(
 	if err != nil {
 		self.Err = err.Error()
 	}
+	noSuch := make([]bool, len(s.cfg.Peers)+1)
+	noSuch[0] = errors.Is(err, ErrNoSuchUser)
 	out := []NodeResult{self}
 	if !isLocal(r) && !s.cfg.Users.Replicated() {
 		rows := make([]NodeResult, len(s.cfg.Peers))
 		s.eachPeer(ctx, func(i int, name string, c *Client) {
 			got, err := remote(ctx, c)
+			noSuch[i+1] = errors.Is(err, ErrNoSuchUser)
 			rows[i] = onlyRow(name, got, err, func(n NodeResult) string { return n.Node },
 				func(e string) NodeResult { return NodeResult{Node: name, Err: e} })
 		})
 		out = append(out, rows...)
+	}
+	all := true
+	for _, n := range noSuch[:len(out)] {
+		all = all && n
+	}
+	if all {
+		s.fail(w, err) // every node: no such user
+		return
 	}
 	s.reply(w, out)
 }
