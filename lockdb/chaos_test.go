@@ -112,7 +112,9 @@ func (m *model) released(k table.Key, id table.OpenID, l *table.LockRequest) {
 	removed := false
 	for _, x := range m.locks[k] {
 		switch {
-		case l != nil && !removed && x == *l:
+		case l != nil && !removed && x.Open == l.Open && x.Offset == l.Offset && x.Length == l.Length:
+			// Unlock releases the earliest lock of the open with exactly
+			// this range, whatever its type (brl_unlock_windows_default).
 			removed = true
 		case l == nil && x.Open == id:
 		default:

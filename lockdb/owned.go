@@ -201,3 +201,31 @@ func oplockBits(level uint8) uint32 {
 	}
 	return table.LeaseNone
 }
+
+// DurableOpens lists the durable-open records this node persisted in its
+// bbolt file (they survive a noded restart). After a restart they are not
+// in the cluster until reclaimed: the SMB layer re-opens each one with
+// OpenFile when its client reconnects (durable handle reconnect), which
+// fails cleanly if someone else opened the file meanwhile; ForgetDurable
+// drops one that will not be reclaimed.
+func (c *Cluster) DurableOpens() ([]table.Record, error) {
+	m, err := c.st.listDurable()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]table.Record, 0, len(m))
+	for id, b := range m {
+		var r table.Record
+		if err := json.Unmarshal(b, &r); err != nil {
+			c.log.Warn("durable open record unreadable", "open", id, "err", err)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// ForgetDurable removes a persisted durable-open record.
+func (c *Cluster) ForgetDurable(id table.OpenID) error {
+	return c.st.deleteDurable(id.String())
+}

@@ -184,6 +184,14 @@ func (c *Cluster) recover() {
 		if hasPeer(nodes, n.peer()) || c.gone[n.peer()] {
 			continue
 		}
+		if m, ok := byName[n.Name]; ok && m.Incarnation > n.Incarnation {
+			continue // restarted: the old process is gone (one process per state_dir)
+		}
+		if rec.Coordinator == n.peer() && n.peer() != c.self.peer() {
+			// We hold the recovery lock it held: the kernel released it
+			// because its process ended (or it closed it on leaving).
+			continue
+		}
 		exp := c.renewed[n.Name].Add(fence)
 		if coordGen == 0 || coordGen != rec.Gen {
 			// Renewals granted by an earlier coordinator are unknown.
