@@ -40,8 +40,12 @@ var lmtpnodeBuild struct {
 }
 
 // buildLMTPNode builds tests/mail/internal/lmtpnode once per test binary.
+// Like every test of built binaries it is skipped with -short.
 func buildLMTPNode(t testing.TB) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping a test of built binaries")
+	}
 	lmtpnodeBuild.once.Do(func() {
 		root, err := testenv.RepoRoot()
 		if err != nil {
