@@ -17,9 +17,11 @@
 // into place) when it is missing, unreadable, stale or of a different limit.
 //
 // Files: config.go (Config, DefaultConfig, Validate), address.go (recipient
-// parsing and normalisation), mailbox.go (recipient -> Maildir mapping),
-// delivery.go (the durable write), quota.go (maildirsize), message.go
-// (spooling and CRLF -> LF), server.go / session.go / listener.go (LMTP),
-// status.go (the one place errors become SMTP replies), deliver.go (RunDeliver
-// and sysexits codes), stats.go.
+// parsing and normalisation), mailbox.go (recipient -> Maildir mapping,
+// auto-create), delivery.go (the durable write), quota.go (maildirsize),
+// message.go (spooling, CRLF -> LF, trace headers), engine.go (the delivery
+// path shared by LMTP and deliver), server.go / session.go / listener.go
+// (LMTP, connection limit, drain, graceful Close), status.go (the one table
+// from errors to LMTP replies and sysexits codes), deliver.go (RunDeliver),
+// stats.go (Stats).
 package maildirsvc

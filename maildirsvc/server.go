@@ -65,11 +65,11 @@ func NewServer(cfg Config) (*Server, error) {
 }
 
 func checkMailRoot(root string) error {
-	fi, err := statDir(root)
+	isDir, err := statDir(root)
 	if err != nil {
 		return fmt.Errorf("lmtp.mail_root: %v", err)
 	}
-	if !fi {
+	if !isDir {
 		return fmt.Errorf("lmtp.mail_root: %s is not a directory", root)
 	}
 	return nil
