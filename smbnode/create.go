@@ -189,7 +189,7 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 		if access&wire.Delete == 0 {
 			return nil, 0, wire.StatusInvalidParameter
 		}
-		if readOnlyFile {
+		if readOnlyFile || !exists && req.FileAttributes&wire.FileAttributeReadonly != 0 {
 			return nil, 0, wire.StatusCannotDelete
 		}
 	}

@@ -156,7 +156,8 @@ func (r *request) queryFileInfo(o *open, req *wire.QueryInfoRequest) ([]byte, in
 	case wire.FileIdInformation:
 		return (&wire.FileIDInfo{VolumeSerialNumber: o.tree.share.volumeID(), FileID: info.FileID}).Append(b), 24, nil
 	case wire.FileFullEaInformation:
-		return nil, 0, wire.StatusNoEasOnFile
+		// Shoal stores no extended attributes: the list is empty.
+		return nil, 0, nil
 	}
 	return nil, 0, wire.StatusInvalidInfoClass
 }
