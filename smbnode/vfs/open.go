@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"slices"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -124,41 +123,6 @@ func parentError(op, rel string, err error) error {
 		return pathNotFound(op, rel, errno)
 	}
 	return classify(op, rel, err)
-}
-
-// dirLockStripes is the number of mutexes that serialise our own changes
-// per directory (hashed by path).
-const dirLockStripes = 64
-
-// lockDirs serialises our changes to directories dirs with other
-// goroutines' changes to them, so that the name cache sees each change's
-// before and after stamps with nothing of ours in between (the kernel
-// serialises entry changes in a directory anyway). It returns the unlock.
-// Without a name cache it does nothing.
-func (s *Share) lockDirs(dirs ...string) func() {
-	if s.cache == nil {
-		return func() {}
-	}
-	idx := make([]int, 0, 2)
-	for _, d := range dirs {
-		h := uint32(2166136261) // FNV-1a
-		for i := 0; i < len(d); i++ {
-			h = (h ^ uint32(d[i])) * 16777619
-		}
-		i := int(h % dirLockStripes)
-		if !slices.Contains(idx, i) {
-			idx = append(idx, i)
-		}
-	}
-	slices.Sort(idx) // one order everywhere: no deadlock
-	for _, i := range idx {
-		s.dirLocks[i].Lock()
-	}
-	return func() {
-		for _, i := range slices.Backward(idx) {
-			s.dirLocks[i].Unlock()
-		}
-	}
 }
 
 // dirChange carries a directory's stamp from before our change to it.

@@ -31,6 +31,7 @@ func (s *Share) ReadDir(rel string) ([]DirEntry, error) {
 	}
 	defer s.leave()
 	now := time.Now()
+	seq := s.changeSeq(rel)
 	fd, err := s.openat(rel, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return nil, classify("readdir", rel, err)
@@ -50,7 +51,7 @@ func (s *Share) ReadDir(rel string) ([]DirEntry, error) {
 		return nil, classify("readdir", rel, err)
 	}
 	slices.Sort(names)
-	if s.cache != nil {
+	if s.cache != nil && s.changeSeq(rel) == seq {
 		folded, clashes := buildNames(names)
 		s.cache.install(rel, stampOf(&dst), folded, clashes, now)
 	}

@@ -242,6 +242,7 @@ func (s *Share) readNames(rel string) ([]string, dirStamp, error) {
 // buildDir reads directory rel into the cache and looks key up in it.
 func (s *Share) buildDir(rel, key string) (string, bool, error) {
 	now := time.Now()
+	seq := s.changeSeq(rel)
 	list, stamp, err := s.readNames(rel)
 	if err != nil {
 		return "", false, err
@@ -252,6 +253,8 @@ func (s *Share) buildDir(rel, key string) (string, bool, error) {
 	if len(names) > s.cache.max {
 		s.log.Debug("directory too large for the name cache", "dir", rel, "names", len(names))
 	}
-	s.cache.install(rel, stamp, names, clashes, now)
+	if s.changeSeq(rel) == seq { // else one of our changes overlapped the read
+		s.cache.install(rel, stamp, names, clashes, now)
+	}
 	return real, ok, nil
 }

@@ -149,16 +149,21 @@ func TestResolveTarget(t *testing.T) {
 
 // TestCacheChangedBehindOurBack changes a cached directory with os calls,
 // as another node on the shared filesystem would, and expects lookups in
-// another case to see the change at once.
+// another case to see the change at once. Each change waits out one
+// timestamp tick (racyWindow) after our last read of the directory: a
+// change within the same tick is only promised to show within
+// racyRecheck (see dircache.go and TestDirCache).
 func TestCacheChangedBehindOurBack(t *testing.T) {
 	modes(t, func(t *testing.T, fallback bool) {
 		s, dir := newShare(t, Options{}, fallback)
 		mkfiles(t, dir, "box/Old.txt")
-		for i := 0; i < 50; i++ {
+		tick := func() { time.Sleep(racyWindow + 5*time.Millisecond) }
+		for i := 0; i < 8; i++ {
 			// Prime the cache with a miss in another case.
 			if _, err := s.Resolve(`BOX\newfile`); !errors.Is(err, ErrNotExist) {
 				t.Fatalf("round %d: Resolve before create: %v", i, err)
 			}
+			tick()
 			p := filepath.Join(dir, "box", "NewFile")
 			if err := os.WriteFile(p, nil, 0o644); err != nil {
 				t.Fatal(err)
@@ -166,6 +171,7 @@ func TestCacheChangedBehindOurBack(t *testing.T) {
 			if got, err := s.Resolve(`box\newfile`); err != nil || got != "box/NewFile" {
 				t.Fatalf("round %d: after create behind our back: %q, %v", i, got, err)
 			}
+			tick()
 			if err := os.Rename(p, filepath.Join(dir, "box", "Renamed")); err != nil {
 				t.Fatal(err)
 			}
@@ -175,6 +181,7 @@ func TestCacheChangedBehindOurBack(t *testing.T) {
 			if got, err := s.Resolve(`box\RENAMED`); err != nil || got != "box/Renamed" {
 				t.Fatalf("round %d: renamed: %q, %v", i, got, err)
 			}
+			tick()
 			if err := os.Remove(filepath.Join(dir, "box", "Renamed")); err != nil {
 				t.Fatal(err)
 			}
@@ -183,6 +190,47 @@ func TestCacheChangedBehindOurBack(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTwoNodes runs two shares on one directory, as two nodes on a cluster
+// filesystem do: each sees the other's changes.
+func TestTwoNodes(t *testing.T) {
+	a, dir := newShare(t, Options{}, false)
+	b, err := Open("test", dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if err := a.Mkdir("Shared"); err != nil {
+		t.Fatal(err)
+	}
+	tick := func() { time.Sleep(racyWindow + 5*time.Millisecond) }
+	for i := 0; i < 5; i++ {
+		name := fmt.Sprintf("Report%d.TXT", i)
+		if _, err := b.Resolve(`shared\` + strings.ToLower(name)); !errors.Is(err, ErrNotExist) {
+			t.Fatalf("b before create: %v", err)
+		}
+		tick()
+		f, err := a.OpenFile("Shared/"+name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		got, err := b.Resolve(`SHARED\` + strings.ToLower(name))
+		if err != nil || got != "Shared/"+name {
+			t.Fatalf("b after a's create: %q, %v", got, err)
+		}
+		tick()
+		if err := b.Rename(got, "Shared/moved"+name, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Resolve(`shared\` + strings.ToLower(name)); !errors.Is(err, ErrNotExist) {
+			t.Fatalf("a after b's rename: %v", err)
+		}
+		if got, err := a.Resolve(`shared\MOVED` + name); err != nil || got != "Shared/moved"+name {
+			t.Fatalf("a after b's rename, new name: %q, %v", got, err)
+		}
+	}
 }
 
 func TestCacheCoherentWithOwnChanges(t *testing.T) {

@@ -32,7 +32,7 @@ type Share struct {
 	procFD  bool // /proc/self/fd works, for xattrs through O_PATH descriptors
 
 	cache    *dirCache // nil when disabled
-	dirLocks [dirLockStripes]sync.Mutex
+	dirLocks dirLocks
 
 	// xattrMu serialises read-modify-write of the DOS attribute record
 	// within this process (other nodes can still interleave: last wins).
