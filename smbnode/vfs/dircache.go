@@ -22,7 +22,8 @@ import (
 // in place: holding a per-directory lock (Share.lockDirs) they stat the
 // directory before and after, and only when the "before" stamp is the
 // cached one (nothing changed behind our back) does the entry take the
-// "after" stamp; otherwise it is dropped.
+// "after" stamp; otherwise it is dropped. A directory read that overlapped
+// one of our own changes is used once but not cached (see dirlock.go).
 //
 // Racy snapshots. Timestamps move in ticks (a few milliseconds locally,
 // up to a second on some cluster filesystems), so a change made in the
