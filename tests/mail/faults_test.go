@@ -126,7 +126,9 @@ func TestKillMidDelivery(t *testing.T) {
 		}
 	}
 	debris, extra := 0, 0
-	for round, after := range []time.Duration{300 * time.Millisecond, 700 * time.Millisecond} {
+	// round 0 kills early, round 1 in the thick of it: after this many
+	// accepted copies (counted over both rounds), whatever the machine's speed
+	for round, after := range []int{3, 40} {
 		n := startNode(t, root, fmt.Sprintf("victim%d", round))
 		var mu sync.Mutex
 		var wg sync.WaitGroup
@@ -154,7 +156,19 @@ func TestKillMidDelivery(t *testing.T) {
 				}
 			}(c)
 		}
-		time.Sleep(after)
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			mu.Lock()
+			got := 0
+			for _, ids := range accepted {
+				got += len(ids)
+			}
+			mu.Unlock()
+			if got >= after || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
 		n.kill()
 		wg.Wait()
 
@@ -182,7 +196,7 @@ func TestKillMidDelivery(t *testing.T) {
 		if total == 0 {
 			t.Fatalf("round %d: nothing was accepted before the kill", round)
 		}
-		t.Logf("round %d: killed after %v; %d copies accepted so far, %d complete copies without a reply, %d files of debris in tmp/",
+		t.Logf("round %d: killed after %d accepted copies; %d copies accepted so far, %d complete copies without a reply, %d files of debris in tmp/",
 			round, after, total, extra, debris)
 	}
 
