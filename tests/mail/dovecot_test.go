@@ -151,8 +151,14 @@ func (d *dovecotIMAP) stop() {
 // message with Shoal's two trace headers in front, and RFC822.SIZE must agree.
 func TestDovecotReadsShoalMaildirs(t *testing.T) {
 	requireRoot(t, "Dovecot switches to the mail user")
-	testenv.Require(t, "doveadm")
-	testenv.Require(t, "dovecot")
+	testenv.Require(t, "doveadm") // dovecot-core; the IMAP server is dovecot-imapd:
+	if _, err := os.Stat("/usr/lib/dovecot/imap"); err != nil {
+		msg := "Dovecot's IMAP server /usr/lib/dovecot/imap is missing; install it with: apt-get install dovecot-imapd"
+		if testenv.InCI() {
+			t.Fatalf("%s (CI=true: a missing program is a failure)", msg)
+		}
+		t.Skipf("*** SKIPPED: %s (with CI=true this is a failure) ***", msg)
+	}
 	const mailUser = "vmail"
 	if _, err := user.Lookup(mailUser); err != nil {
 		if out, err := exec.Command("useradd", "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin", mailUser).CombinedOutput(); err != nil {
