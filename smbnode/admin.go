@@ -186,7 +186,13 @@ func (s *Server) Locks() []LockInfo {
 	if !ok {
 		return nil
 	}
-	recs := ll.OwnedLocks()
+	return s.DescribeLocks(ll.OwnedLocks())
+}
+
+// DescribeLocks turns lock records (e.g. lockdb's listing of the locks this
+// node owns) into LockInfos, adding path, session and user from this
+// node's opens. Records that are not locks of this node are skipped.
+func (s *Server) DescribeLocks(recs []table.Record) []LockInfo {
 	out := make([]LockInfo, 0, len(recs))
 	for _, r := range recs {
 		if r.Kind != table.RecordLock || r.Lock.Open.Node != s.cfg.Node {
@@ -206,10 +212,14 @@ func (s *Server) Locks() []LockInfo {
 		out = append(out, li)
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Share != out[j].Share || out[i].Inode != out[j].Inode {
-			return out[i].Share < out[j].Share || out[i].Share == out[j].Share && out[i].Inode < out[j].Inode
+		a, b := out[i], out[j]
+		if a.Share != b.Share {
+			return a.Share < b.Share
 		}
-		return out[i].Offset < out[j].Offset
+		if a.Inode != b.Inode {
+			return a.Inode < b.Inode
+		}
+		return a.Offset < b.Offset
 	})
 	return out
 }

@@ -75,7 +75,21 @@ func handleCreate(ctx context.Context, r *request) error {
 	if req.CreateOptions&wire.FileOpenByFileID != 0 {
 		return wire.StatusNotSupported
 	}
-	o, action, err := r.openFile(ctx, req)
+	if isStreamsDir(req.Name) {
+		return wire.StatusObjectNameNotFound
+	}
+	base, stream, err := splitStream(req.Name)
+	if err != nil {
+		return err
+	}
+	var o *open
+	var action uint32
+	if stream != "" {
+		o, action, err = r.createStream(ctx, req, base, stream)
+	} else {
+		req.Name = base
+		o, action, err = r.openFile(ctx, req)
+	}
 	if err != nil {
 		return err
 	}
@@ -216,6 +230,9 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 		}
 		created = true
 		action = wire.FileCreated
+		if st, err := vfs.StatFile(f); err == nil && !wantDir {
+			removeStreams(fs, st.FileID) // left by an old file with this inode number
+		}
 		attrs := req.FileAttributes &^ (wire.FileAttributeDirectory | wire.FileAttributeNormal)
 		if !wantDir {
 			attrs |= wire.FileAttributeArchive

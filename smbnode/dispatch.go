@@ -141,9 +141,15 @@ func (c *conn) flushChain(st *chainState) error {
 	if len(st.responses) == 0 {
 		return nil
 	}
-	// The last response carries no NextCommand and no padding.
+	// The last response carries no NextCommand; in a compound it is padded
+	// to 8 bytes like the others (Windows and Samba do so).
 	resp := st.responses
 	wire.PutNextCommand(resp[st.lastOff:], 0)
+	if st.lastOff > 0 {
+		for len(resp)%8 != 0 {
+			resp = append(resp, 0)
+		}
+	}
 	for _, j := range st.sign {
 		end := j.end
 		if j.off == st.lastOff {

@@ -33,6 +33,9 @@ type open struct {
 	mu   sync.Mutex
 	rel  string // on-disk path relative to the share root (renames update it)
 	name string // the path as the client named it
+	// stream is the on-disk name of a named stream ("" for a file's main
+	// data) and baseRel its base file's path.
+	stream, baseRel string
 	// Caching granted at open and changed by breaks.
 	oplock     uint8
 	leaseKey   [16]byte
@@ -122,6 +125,9 @@ func (c *conn) closeOpen(ctx context.Context, o *open) error {
 	}
 	rel, _ := o.path()
 	if err == nil && res.Delete {
+		if o.stream == "" && !o.isDir {
+			removeStreams(o.fs(), o.key.Inode)
+		}
 		if rerr := o.fs().Remove(rel); rerr != nil {
 			c.log.Info("delete on close failed", "path", rel, "err", rerr)
 		}

@@ -92,7 +92,12 @@ func handleQueryDirectory(ctx context.Context, r *request) error {
 		}
 		all := make([]vfs.DirEntry, 0, len(entries)+2)
 		all = append(all, vfs.DirEntry{Name: ".", Info: dot}, vfs.DirEntry{Name: "..", Info: dotdot})
-		all = append(all, entries...)
+		for _, e := range entries {
+			if o.rel == "" && e.Name == streamsDir {
+				continue
+			}
+			all = append(all, e)
+		}
 		o.dir = &dirSearch{pattern: pattern, entries: all, started: true, stamp: dot.ChangeTime}
 	}
 	d := o.dir

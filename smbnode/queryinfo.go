@@ -131,7 +131,7 @@ func (r *request) queryFileInfo(o *open, req *wire.QueryInfoRequest) ([]byte, in
 		if d < wire.Dialect311 {
 			return nil, 0, wire.StatusNotSupported
 		}
-		return (&wire.FileNameInfo{FileName: name}).Append(b), 4, nil
+		return (&wire.FileNameInfo{FileName: o.normalizedName()}).Append(b), 4, nil
 	case wire.FileAlternateNameInformation:
 		base := name
 		if i := strings.LastIndexAny(base, `\/`); i >= 0 {
@@ -139,10 +139,11 @@ func (r *request) queryFileInfo(o *open, req *wire.QueryInfoRequest) ([]byte, in
 		}
 		return (&wire.FileNameInfo{FileName: shortName(base, info.FileID)}).Append(b), 8, nil
 	case wire.FileStreamInformation:
-		if info.IsDir {
+		streams := r.streamList(o, info)
+		if len(streams) == 0 {
 			return nil, 0, nil
 		}
-		return wire.AppendFileStreamInfo(b, []wire.FileStreamEntry{{StreamName: "::$DATA", StreamSize: size, StreamAllocationSize: alloc}}), 32, nil
+		return wire.AppendFileStreamInfo(b, streams), 32, nil
 	case wire.FileCompressionInformation:
 		return (&wire.FileCompressionInfo{CompressedFileSize: size}).Append(b), 16, nil
 	case wire.FileNetworkOpenInformation:
