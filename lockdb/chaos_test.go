@@ -254,6 +254,9 @@ func (x *chaos) worker(ctx context.Context, c *Cluster, rng *rand.Rand) {
 		}
 		cancel()
 		x.pause.RUnlock()
+		if _, err := c.waitServing(ctx); errors.Is(err, ErrFenced) {
+			time.Sleep(5 * time.Millisecond) // do not spin while fenced
+		}
 		x.mu.Lock()
 		x.ops[node]++
 		x.mu.Unlock()
@@ -345,27 +348,32 @@ func (x *chaos) settle(s int) {
 		}
 	}
 	deadline := time.Now().Add(15 * time.Second)
+	var err error
+	var merrs []string
 	for {
 		_, why := x.h.stable()
 		if why == "" {
-			break
+			// Paused workers make no calls; a recovery may still start
+			// (a slow heartbeat), which the atomic check detects.
+			x.pause.Lock()
+			err = x.h.checkHomes()
+			if err == nil {
+				err = x.h.checkOwnedMatchesHomes()
+			}
+			x.m.mu.Lock()
+			merrs = x.m.errs
+			x.m.mu.Unlock()
+			x.pause.Unlock()
+			if !errors.Is(err, errNotStable) {
+				break
+			}
+			why = err.Error()
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("schedule %d %v: not stable: %s", s, x.events, why)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	x.pause.Lock()
-	// Lock-free snapshot: paused workers make no calls; breaks and
-	// timers may still be settling, which the checks tolerate.
-	err := x.h.checkHomes()
-	if err == nil {
-		err = x.h.checkOwnedMatchesHomes()
-	}
-	x.m.mu.Lock()
-	merrs := x.m.errs
-	x.m.mu.Unlock()
-	x.pause.Unlock()
 	if err != nil {
 		t.Fatalf("schedule %d %v: %v", s, x.events, err)
 	}

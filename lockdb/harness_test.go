@@ -2,6 +2,7 @@ package lockdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -341,11 +342,32 @@ func (h *harness) checkHomes() error {
 	return nil
 }
 
+// errNotStable means a recovery started while a check was taking its
+// snapshot; the check is retried.
+var errNotStable = errors.New("cluster changed during the check")
+
 // checkOwnedMatchesHomes verifies, on a stable cluster, that the homes
 // hold exactly the records the live owners hold: nothing of a dead node,
-// nothing lost of a live one.
+// nothing lost of a live one. The snapshot is atomic across nodes: every
+// node's home and state locks are held while it is taken, and every node
+// must be thawed in one generation (else errNotStable).
 func (h *harness) checkOwnedMatchesHomes() error {
 	live := h.live()
+	for _, c := range live {
+		c.homeMu.Lock()
+		c.mu.Lock()
+	}
+	defer func() {
+		for _, c := range live {
+			c.mu.Unlock()
+			c.homeMu.Unlock()
+		}
+	}()
+	for _, c := range live {
+		if c.frozen || c.gen != live[0].gen || c.fenced {
+			return errNotStable
+		}
+	}
 	type rk struct {
 		k    table.Key
 		kind table.RecordKind
@@ -365,18 +387,14 @@ func (h *harness) checkOwnedMatchesHomes() error {
 	liveNames := make(map[string]bool)
 	for _, c := range live {
 		liveNames[c.self.Name] = true
-		c.mu.Lock()
 		for k, o := range c.owned {
 			for _, r := range o.records(k) {
 				count(owned, r)
 			}
 		}
-		c.mu.Unlock()
-		c.homeMu.RLock()
 		for _, r := range c.tbl.Export(nil) {
 			count(homed, r)
 		}
-		c.homeMu.RUnlock()
 	}
 	for x, n := range homed {
 		if !liveNames[x.id.Node] {
