@@ -466,3 +466,44 @@ func TestLMTPCloseFinishesInFlight(t *testing.T) {
 		t.Error("still accepting after Close")
 	}
 }
+
+// TestLMTPChunking: go-smtp offers CHUNKING; a BDAT transfer is stored like
+// DATA (the body is taken as is: BDAT has no dot-stuffing).
+func TestLMTPChunking(t *testing.T) {
+	cfg := testConfig(t)
+	mbox := mkMaildir(t, cfg.MailRoot, "example.test/c/Maildir")
+	_, addr := startServer(t, cfg)
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	last := func() string {
+		for {
+			l, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(l) < 4 || l[3] != '-' {
+				return l[:3]
+			}
+		}
+	}
+	last()
+	part1, part2 := "Subject: chunks\r\n\r\n.not stuffed\r\n", "second chunk\r\n"
+	fmt.Fprintf(conn, "LHLO x\r\nMAIL FROM:<s@example.org>\r\nRCPT TO:<c@example.test>\r\nBDAT %d\r\n%sBDAT %d LAST\r\n%s", len(part1), part1, len(part2), part2)
+	var got []string
+	for i := 0; i < 5; i++ {
+		got = append(got, last())
+	}
+	if strings.Join(got, " ") != "250 250 250 250 250" {
+		t.Errorf("replies %v", got)
+	}
+	files := newFiles(t, mbox)
+	want := "Return-Path: <s@example.org>\nDelivered-To: c@example.test\nSubject: chunks\n\n.not stuffed\nsecond chunk\n"
+	if len(files) != 1 || files[firstKey(files)] != want {
+		t.Errorf("stored %q", files)
+	}
+}
