@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"shoal/internal/admin"
+	"shoal/lockdb"
 	"shoal/lockdb/table"
 	"shoal/smbnode"
 )
@@ -54,11 +55,16 @@ type adminOptions struct {
 	// optional: a default socket that may be taken by another dev node.
 	optional bool
 	users    admin.UserTable
+	// cluster, when the node runs lockdb, supplies generation,
+	// coordinator, fencing, the members, this node's byte-range locks and
+	// the replicated users table.
+	cluster *lockdb.Cluster
 }
 
-// startDevAdmin starts the admin socket and metrics of `noded -dev`.
-func (n *node) startDevAdmin(f adminFlags) error {
-	o := adminOptions{node: n.smb.Node(), socket: *f.socket, metrics: *f.metrics}
+// startDevAdmin starts the admin socket and metrics of `noded -dev`;
+// cluster may be nil.
+func (n *node) startDevAdmin(f adminFlags, cluster *lockdb.Cluster) error {
+	o := adminOptions{node: n.smb.Node(), socket: *f.socket, metrics: *f.metrics, cluster: cluster}
 	if o.socket == "" {
 		o.socket, o.optional = devSocket(), true
 	}
@@ -68,11 +74,12 @@ func (n *node) startDevAdmin(f adminFlags) error {
 	return n.startAdmin(o)
 }
 
-// startConfigAdmin starts [admin] and [metrics] of shoal.toml. The users
-// table is <state_dir>/users, rewritten on every change.
-func (n *node) startConfigAdmin(path string, cfg *fileConfig) error {
+// startConfigAdmin starts [admin] and [metrics] of shoal.toml; cluster may
+// be nil. Without a cluster the users table is <state_dir>/users,
+// rewritten on every change; with one, the replicated table.
+func (n *node) startConfigAdmin(path string, cfg *fileConfig, cluster *lockdb.Cluster) error {
 	o := adminOptions{node: cfg.Node, socket: cfg.Admin.Socket, tcp: cfg.Admin.TCP,
-		peers: cfg.Admin.Peers, metrics: cfg.Metrics.Listen}
+		peers: cfg.Admin.Peers, metrics: cfg.Metrics.Listen, cluster: cluster}
 	if cfg.Admin.TokenFile != "" {
 		b, err := os.ReadFile(cfg.Admin.TokenFile)
 		if err != nil {
@@ -99,8 +106,13 @@ func (n *node) startAdmin(o adminOptions) error {
 	ac.TCP = o.tcp
 	ac.Token = o.token
 	ac.Peers = o.peers
-	ac.Local = &nodeAdmin{n: n}
+	ac.Local = &nodeAdmin{n: n, cluster: o.cluster}
 	ac.Users = o.users
+	if o.cluster != nil {
+		c := o.cluster
+		ac.Users = &clusterUsers{c: c}
+		ac.Members = func() []string { return c.LocalStatus().Members }
+	}
 	ac.Logger = n.log.With("svc", "admin")
 	srv, err := admin.New(ac)
 	if err != nil {
@@ -124,7 +136,10 @@ func (n *node) startAdmin(o adminOptions) error {
 }
 
 // nodeAdmin is this node as the admin API sees it.
-type nodeAdmin struct{ n *node }
+type nodeAdmin struct {
+	n       *node
+	cluster *lockdb.Cluster // nil without lockdb
+}
 
 func (a *nodeAdmin) Status(ctx context.Context) admin.NodeStatus {
 	s := a.n.smb
@@ -140,7 +155,17 @@ func (a *nodeAdmin) Status(ctx context.Context) admin.NodeStatus {
 	if a.n.lmtpLn != nil {
 		st.LMTP = a.n.lmtpLn.Addr().String()
 	}
-	if s.Draining() {
+	if c := a.cluster; c != nil {
+		ls := c.LocalStatus()
+		st.Generation, st.Coordinator = ls.Generation, ls.Coordinator
+		switch {
+		case ls.Fenced:
+			st.State = "fenced"
+		case ls.Frozen:
+			st.State = "recovering"
+		}
+	}
+	if s.Draining() && st.State == "healthy" {
 		st.State = "draining"
 	}
 	return st
@@ -171,11 +196,31 @@ func (a *nodeAdmin) Files(ctx context.Context) ([]admin.File, error) {
 }
 
 func (a *nodeAdmin) Locks(ctx context.Context) ([]admin.Lock, error) {
-	if _, ok := a.n.smb.Locker().(smbnode.LockLister); !ok {
+	var infos []smbnode.LockInfo
+	switch _, ok := a.n.smb.Locker().(smbnode.LockLister); {
+	case a.cluster != nil:
+		// The locks this node's clients own, as lockdb keeps them.
+		listings, err := a.cluster.Locks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		self := a.cluster.Self().Name
+		for _, l := range listings {
+			if l.Node != self {
+				continue
+			}
+			if l.Err != "" {
+				return nil, errors.New(l.Err)
+			}
+			infos = a.n.smb.DescribeLocks(l.Records)
+		}
+	case ok:
+		infos = a.n.smb.Locks()
+	default:
 		return nil, errors.New("this node's lock database cannot list byte-range locks")
 	}
 	var out []admin.Lock
-	for _, l := range a.n.smb.Locks() {
+	for _, l := range infos {
 		out = append(out, admin.Lock{
 			Share: l.Share, Inode: l.Inode, Path: l.Path, Offset: l.Offset, Length: l.Length,
 			Exclusive: l.Exclusive, Session: l.Session, User: l.User,
@@ -225,6 +270,27 @@ func cachingName(oplock uint8, lease uint32) string {
 		return "lease(" + s + ")"
 	}
 	return fmt.Sprintf("oplock(%#x)", oplock)
+}
+
+// clusterUsers is lockdb's replicated users table.
+type clusterUsers struct{ c *lockdb.Cluster }
+
+func (u *clusterUsers) Replicated() bool { return true }
+
+func (u *clusterUsers) ListUsers(ctx context.Context) ([]string, error) {
+	return u.c.ListUsers(), nil
+}
+
+func (u *clusterUsers) SetUser(ctx context.Context, name string, h [16]byte) error {
+	return u.c.SetUser(ctx, strings.ToLower(name), h)
+}
+
+func (u *clusterUsers) DeleteUser(ctx context.Context, name string) error {
+	err := u.c.DeleteUser(ctx, strings.ToLower(name))
+	if errors.Is(err, lockdb.ErrNoSuchUser) {
+		return fmt.Errorf("%w: %s", admin.ErrNoSuchUser, name)
+	}
+	return err
 }
 
 // localUsers is the node-local user table (staticUsers) behind the admin

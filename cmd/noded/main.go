@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -54,6 +55,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	encryption := fs.String("encryption", "off", "with -dev: SMB3 encryption, off, desired or required")
 	tortureHooks := fs.Bool("torture-hooks", false, "with -dev: answer Samba's smbtorture-only FSCTLs (tests only)")
 	verbose := fs.Bool("v", false, "log debug messages")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (diagnostics)")
 	adminFl := addAdminFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -76,7 +78,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case *dev:
 		n, err = devNode(devOptions{data: *dataDir, smbAddr: *smbAddr, lmtpAddr: *lmtpAddr, user: *user, node: *nodeName, signing: *signing, encryption: *encryption, tortureHooks: *tortureHooks}, logger, stdout)
 		if err == nil {
-			err = n.startDevAdmin(adminFl)
+			err = n.startDevAdmin(adminFl, nil)
 		}
 	case *configPath != "":
 		n, err = configNode(*configPath, logger)
@@ -92,6 +94,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 1
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "noded: -cpuprofile: %v\n", err)
+			return 2
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -189,7 +200,7 @@ func configNode(path string, logger *slog.Logger) (*node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return n, n.startConfigAdmin(path, cfg)
+	return n, n.startConfigAdmin(path, cfg, nil)
 }
 
 func newNode(smbCfg smbnode.Config, lmtpCfg *maildirsvc.Config, logger *slog.Logger) (*node, error) {

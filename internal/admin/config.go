@@ -23,6 +23,10 @@ type Config struct {
 	// Peers are the other nodes' admin TCP listeners. A configured peer
 	// that does not answer is an error row in every cluster-wide answer.
 	Peers []Peer
+	// Members, when set, names the nodes the cluster (lockdb) knows now.
+	// A member that is not in Peers gets an error row in every
+	// cluster-wide answer: it exists, but this node cannot ask it.
+	Members func() []string
 	// PeerTimeout bounds one request to a peer.
 	PeerTimeout time.Duration
 	// Local is this node; required.

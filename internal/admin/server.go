@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -257,6 +258,24 @@ func (s *Server) eachPeer(ctx context.Context, f func(i int, name string, c *Cli
 	wg.Wait()
 }
 
+// unreachable lists cluster members this node has no admin peer for.
+func (s *Server) unreachable() []string {
+	if s.cfg.Members == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range s.cfg.Members() {
+		if _, ok := s.peers[m]; !ok && m != s.cfg.Node {
+			out = append(out, m)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// errNotPeer is the error row of a member missing from admin.peers.
+const errNotPeer = "cluster member not in admin.peers: its state is unknown here"
+
 func (s *Server) localStatus(ctx context.Context) NodeStatus {
 	st := s.cfg.Local.Status(ctx)
 	st.Node = s.cfg.Node
@@ -281,6 +300,9 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 			rows[i].Node = name
 		})
 		out = append(out, rows...)
+		for _, m := range s.unreachable() {
+			out = append(out, NodeStatus{Node: m, State: "unknown", Err: errNotPeer})
+		}
 	}
 	s.reply(w, out)
 }
@@ -305,6 +327,9 @@ func (s *Server) handleSessions(w http.ResponseWriter, r *http.Request) {
 				func(e string) NodeSessions { return NodeSessions{Node: name, Err: e} })
 		})
 		out = append(out, rows...)
+		for _, m := range s.unreachable() {
+			out = append(out, NodeSessions{Node: m, Err: errNotPeer})
+		}
 	}
 	s.reply(w, out)
 }
@@ -329,6 +354,9 @@ func (s *Server) handleFiles(w http.ResponseWriter, r *http.Request) {
 				func(e string) NodeFiles { return NodeFiles{Node: name, Err: e} })
 		})
 		out = append(out, rows...)
+		for _, m := range s.unreachable() {
+			out = append(out, NodeFiles{Node: m, Err: errNotPeer})
+		}
 	}
 	s.reply(w, out)
 }
@@ -353,6 +381,9 @@ func (s *Server) handleLocks(w http.ResponseWriter, r *http.Request) {
 				func(e string) NodeLocks { return NodeLocks{Node: name, Err: e} })
 		})
 		out = append(out, rows...)
+		for _, m := range s.unreachable() {
+			out = append(out, NodeLocks{Node: m, Err: errNotPeer})
+		}
 	}
 	s.reply(w, out)
 }
@@ -403,6 +434,9 @@ func (s *Server) handleKill(w http.ResponseWriter, r *http.Request) {
 				func(e string) NodeResult { return NodeResult{Node: name, Err: e} })
 		})
 		out = append(out, rows...)
+		for _, m := range s.unreachable() {
+			out = append(out, NodeResult{Node: m, Err: errNotPeer})
+		}
 	}
 	any, errs := false, false
 	for _, o := range out {
@@ -533,6 +567,10 @@ func (s *Server) usersChange(w http.ResponseWriter, r *http.Request, local func(
 				func(e string) NodeResult { return NodeResult{Node: name, Err: e} })
 		})
 		out = append(out, rows...)
+		for _, m := range s.unreachable() {
+			out = append(out, NodeResult{Node: m, Err: errNotPeer})
+			noSuch = append(noSuch, false)
+		}
 	}
 	all := true
 	for _, n := range noSuch[:len(out)] {

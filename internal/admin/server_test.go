@@ -447,3 +447,39 @@ func TestConfigValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestMemberNotPeer: a cluster member missing from admin.peers is an
+// error row in every listing, never silently left out.
+func TestMemberNotPeer(t *testing.T) {
+	tn := &testNode{name: "a", node: &fakeNode{sessions: []Session{{ID: 1}}}, users: &fakeUsers{m: map[string][16]byte{}}}
+	tn.sock = filepath.Join(shortDir(t), "a.sock")
+	cfg := DefaultConfig()
+	cfg.Node, cfg.Socket, cfg.Local, cfg.Users = "a", tn.sock, tn.node, tn.users
+	cfg.Members = func() []string { return []string{"x", "a"} }
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	c := NewClient(tn.sock)
+	st, err := c.Status(ctx)
+	if err != nil || len(st) != 2 || st[1].Node != "x" || st[1].Err == "" {
+		t.Errorf("status: %+v %v", st, err)
+	}
+	ss, err := c.Sessions(ctx)
+	if err != nil || len(ss) != 2 || len(ss[0].Sessions) != 1 || ss[1].Node != "x" || ss[1].Err == "" {
+		t.Errorf("sessions: %+v %v", ss, err)
+	}
+	ls, err := c.Locks(ctx)
+	if err != nil || len(ls) != 2 || ls[1].Err == "" {
+		t.Errorf("locks: %+v %v", ls, err)
+	}
+	rows, err := c.SetUsers(ctx, []User{{Name: "u", NTHash: FormatNTHash([16]byte{})}})
+	if err != nil || len(rows) != 2 || rows[0].Err != "" || rows[1].Node != "x" || rows[1].Err == "" {
+		t.Errorf("users set: %+v %v", rows, err)
+	}
+}
