@@ -128,7 +128,7 @@ func (n *node) startAdmin(o adminOptions) error {
 		n.log.Info("admin listening", "socket", o.socket, "tcp", srv.TCPAddr())
 	}
 	if o.metrics != "" {
-		if err := n.startMetrics(o.metrics); err != nil {
+		if err := n.startMetrics(o.metrics, o.cluster); err != nil {
 			return err
 		}
 	}
@@ -380,8 +380,8 @@ func (l *localUsers) save() error {
 	return os.Rename(tmp.Name(), l.file)
 }
 
-// startMetrics serves /metrics on addr.
-func (n *node) startMetrics(addr string) error {
+// startMetrics serves /metrics on addr; cluster may be nil.
+func (n *node) startMetrics(addr string, cluster *lockdb.Cluster) error {
 	reg := prometheus.NewRegistry()
 	s := n.smb
 	gauge := func(name, help string, f func() float64) {
@@ -399,6 +399,21 @@ func (n *node) startMetrics(addr string) error {
 	gauge("uptime_seconds", "Seconds since the node started.", func() float64 { return time.Since(s.Started()).Seconds() })
 	if ml, ok := s.Locker().(*meteredLocker); ok {
 		ml.m.register(reg)
+	}
+	if c := cluster; c != nil {
+		flag := func(b bool) float64 {
+			if b {
+				return 1
+			}
+			return 0
+		}
+		gauge("cluster_generation", "The lock database generation this node is in; it grows by one per recovery.",
+			func() float64 { return float64(c.LocalStatus().Generation) })
+		gauge("cluster_members", "Members of the current generation.", func() float64 { return float64(len(c.LocalStatus().Members)) })
+		gauge("cluster_coordinator", "1 while this node is the coordinator.", func() float64 { return flag(c.LocalStatus().IsCoordinator) })
+		gauge("cluster_recovering", "1 while the cluster is frozen for a recovery.", func() float64 { return flag(c.LocalStatus().Frozen) })
+		gauge("cluster_fenced", "1 while this node is fenced.", func() float64 { return flag(c.LocalStatus().Fenced) })
+		gauge("cluster_homed_keys", "Lock database keys homed on this node.", func() float64 { return float64(c.LocalStatus().HomedKeys) })
 	}
 	if n.lmtp != nil {
 		reg.MustRegister(&lmtpCollector{n: n})

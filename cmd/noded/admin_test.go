@@ -3,9 +3,14 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,7 +59,13 @@ func TestAdminWithCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	sock := filepath.Join(dir, "n1.sock")
-	if err := n.startAdmin(adminOptions{node: "n1", socket: sock, cluster: cluster}); err != nil {
+	ml, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := ml.Addr().String()
+	ml.Close()
+	if err := n.startAdmin(adminOptions{node: "n1", socket: sock, cluster: cluster, metrics: metricsAddr}); err != nil {
 		t.Fatal(err)
 	}
 	defer func() {
@@ -90,6 +101,17 @@ func TestAdminWithCluster(t *testing.T) {
 	ls, err := c.Locks(ctx)
 	if err != nil || len(ls) != 1 || ls[0].Err != "" || len(ls[0].Locks) != 0 {
 		t.Errorf("locks through lockdb: %+v %v", ls, err)
+	}
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"shoal_cluster_generation " + fmt.Sprint(st[0].Generation), "shoal_cluster_coordinator 1", "shoal_cluster_fenced 0", "shoal_smb_sessions 0"} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 	n.smb.SetDraining(true)
 	if st, _ := c.Status(ctx); st[0].State != "draining" {
