@@ -33,11 +33,20 @@ func newDeliverer(node string, mode os.FileMode) *deliverer {
 }
 
 // safeNode escapes what Maildir forbids in the host part of a unique name:
-// "/" and ":" become \057 and \072 (the convention of the Maildir spec), and
-// "," (the start of Maildir++ tags) becomes \054.
+// "/" and ":" become \057 and \072 (the convention of the Maildir spec); ","
+// (the start of Maildir++ tags), "\\" and control characters are escaped the
+// same way.
 func safeNode(s string) string {
-	r := strings.NewReplacer("/", `\057`, ":", `\072`, ",", `\054`, "\x00", "")
-	return r.Replace(s)
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '/' || c == ':' || c == ',' || c == '\\' || c < 0x20 || c == 0x7f {
+			fmt.Fprintf(&b, "\\%03o", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // uniqueName returns sec.M<usec>P<pid>Q<seq>R<nonce>.<node>: unique across

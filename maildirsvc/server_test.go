@@ -507,3 +507,42 @@ func TestLMTPChunking(t *testing.T) {
 		t.Errorf("stored %q", files)
 	}
 }
+
+// TestLMTPManyRecipients: one message to 20 mailboxes (copies are written in
+// parallel) gets 20 replies in order and exactly one copy in each.
+func TestLMTPManyRecipients(t *testing.T) {
+	cfg := testConfig(t)
+	var rcpts []string
+	for i := 0; i < 20; i++ {
+		u := fmt.Sprintf("u%02d", i)
+		mkMaildir(t, cfg.MailRoot, "example.test/"+u+"/Maildir")
+		rcpts = append(rcpts, u+"@example.test")
+	}
+	srv, addr := startServer(t, cfg)
+	c := dialLMTP(t, addr)
+	if err := c.SendMail("s@example.org", rcpts, strings.NewReader(testMsg)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		files := newFiles(t, filepath.Join(cfg.MailRoot, fmt.Sprintf("example.test/u%02d/Maildir", i)))
+		want := fmt.Sprintf("Return-Path: <s@example.org>\nDelivered-To: u%02d@example.test\n", i) + testMsgLF
+		if len(files) != 1 || files[firstKey(files)] != want {
+			t.Errorf("u%02d: %v", i, files)
+		}
+	}
+	if st := srv.Stats(); st.Deliveries != 20 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestSafeNode(t *testing.T) {
+	for in, want := range map[string]string{
+		"node1.example": "node1.example",
+		"a/b:c,d":       `a\057b\072c\054d`,
+		"x\ny\\":        `x\012y\134`,
+	} {
+		if got := safeNode(in); got != want {
+			t.Errorf("safeNode(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

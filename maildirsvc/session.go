@@ -3,6 +3,7 @@ package maildirsvc
 import (
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -85,8 +86,14 @@ type statusFunc func(string, error)
 
 func (f statusFunc) SetStatus(rcpt string, err error) { f(rcpt, err) }
 
+// maxParallelCopies bounds how many copies of one message are written at
+// once: each copy waits mostly for its two flushes, so copies for different
+// recipients overlap well.
+const maxParallelCopies = 8
+
 // LMTPData reads the message once and stores one copy per distinct
-// recipient folder, answering each recipient only after its copy is durable.
+// recipient folder, several at a time, answering each recipient as soon as
+// its copy is durable (go-smtp sends the replies in RCPT order).
 func (ss *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 	start := time.Now()
 	sp := newSpool(ss.s.cfg.SpoolMemoryBytes, ss.s.cfg.SpoolDir)
@@ -98,27 +105,56 @@ func (ss *session) LMTPData(r io.Reader, status smtp.StatusCollector) error {
 		ss.log.Info("message not received", "err", err)
 		return smtpError(err)
 	}
-	done := make(map[string]error, len(ss.rcpts))
-	for _, rc := range ss.rcpts {
-		err, dup := done[rc.t.folder+"\x00"+rc.t.addr.String()]
-		if !dup {
-			var p string
-			p, err = ss.s.eng.store(&rc.t, ss.from, sp)
-			done[rc.t.folder+"\x00"+rc.t.addr.String()] = err
-			if err == nil {
-				ss.s.stats.deliveries.Add(1)
-				ss.s.stats.bytes.Add(sp.size())
-				ss.log.Debug("delivered", "rcpt", rc.raw, "file", p, "size", sp.size(), "ms", time.Since(start).Milliseconds())
-			} else {
-				ss.s.stats.fail(err)
-				ss.log.Warn("delivery failed", "rcpt", rc.raw, "err", err)
-			}
+	// one copy per mailbox folder; duplicate recipients share its reply
+	type copyJob struct {
+		t    *target
+		raws []string
+	}
+	var jobs []*copyJob
+	byKey := make(map[string]*copyJob, len(ss.rcpts))
+	for i := range ss.rcpts {
+		rc := &ss.rcpts[i]
+		k := rc.t.folder + "\x00" + rc.t.addr.String()
+		if j := byKey[k]; j != nil {
+			j.raws = append(j.raws, rc.raw)
+			continue
 		}
+		j := &copyJob{t: &rc.t, raws: []string{rc.raw}}
+		byKey[k] = j
+		jobs = append(jobs, j)
+	}
+	run := func(j *copyJob) {
+		p, err := ss.s.eng.store(j.t, ss.from, sp)
+		reply := replyDelivered
 		if err == nil {
-			status.SetStatus(rc.raw, replyDelivered)
+			ss.s.stats.deliveries.Add(1)
+			ss.s.stats.bytes.Add(sp.size())
+			ss.log.Debug("delivered", "rcpt", j.raws[0], "file", p, "size", sp.size(), "ms", time.Since(start).Milliseconds())
 		} else {
-			status.SetStatus(rc.raw, smtpError(err))
+			for range j.raws {
+				ss.s.stats.fail(err)
+			}
+			ss.log.Warn("delivery failed", "rcpt", j.raws[0], "err", err)
+			reply = smtpError(err).(*smtp.SMTPError)
+		}
+		for _, raw := range j.raws {
+			status.SetStatus(raw, reply) // safe for distinct recipients at once
 		}
 	}
+	if len(jobs) == 1 {
+		run(jobs[0])
+		return nil
+	}
+	sem := make(chan struct{}, maxParallelCopies)
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			run(j)
+		}()
+	}
+	wg.Wait()
 	return nil
 }

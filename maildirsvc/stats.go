@@ -10,7 +10,7 @@ type Stats struct {
 	Connections       int64 // connections accepted and served
 	ActiveConnections int64 // connections open now
 	RejectedConns     int64 // connections refused: max_connections or draining
-	Deliveries        int64 // recipients answered 250 (one stored copy each)
+	Deliveries        int64 // copies stored and answered 250 (recipients naming the same folder share one)
 	DeliveredBytes    int64 // bytes stored by those deliveries
 	// Failures counts refused or failed recipients by reason: bad_address,
 	// unknown_recipient, quota, too_big, no_space, io, shutdown,
