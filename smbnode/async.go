@@ -41,7 +41,7 @@ func (r *request) goAsync() context.Context {
 		CreditCharge: h.CreditCharge,
 		Status:       wire.StatusPending,
 		Command:      h.Command,
-		Credits:      c.credits.grant(max(h.Credits, 1)),
+		Credits:      c.credits.grant(c.creditsWanted(&h)),
 		Flags:        wire.FlagResponse | wire.FlagAsync | h.Flags&(wire.FlagRelated|wire.FlagPriorityMask),
 		MessageID:    h.MessageID,
 		AsyncID:      a.id,

@@ -111,7 +111,7 @@ func (c *conn) serve() {
 			c.log.Debug("bad frame length, dropping connection", "len", n)
 			return
 		}
-		buf := make([]byte, n)
+		buf := getFrame(n)
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return
 		}
@@ -119,6 +119,30 @@ func (c *conn) serve() {
 			c.log.Debug("dropping connection", "err", err)
 			return
 		}
+	}
+}
+
+// bigFrames recycles the buffers of large frames (multi-megabyte WRITEs),
+// sparing the allocator and the zeroing of every one.
+var bigFrames = sync.Pool{New: func() any { return new([]byte) }}
+
+const bigFrame = 1 << 20
+
+func getFrame(n int) []byte {
+	if n < bigFrame {
+		return make([]byte, n)
+	}
+	p := bigFrames.Get().(*[]byte)
+	if cap(*p) < n {
+		*p = make([]byte, maxFrame)
+	}
+	return (*p)[:n]
+}
+
+func putFrame(b []byte) {
+	if cap(b) >= maxFrame {
+		b = b[:cap(b)]
+		bigFrames.Put(&b)
 	}
 }
 
@@ -164,6 +188,7 @@ func (c *conn) frame(buf []byte) error {
 			c.log.Debug("dropping connection", "err", err)
 			c.close()
 		}
+		putFrame(buf) // nothing keeps a reference once the chain is answered
 	}()
 	return nil
 }

@@ -334,6 +334,15 @@ func (c *conn) chargeOf(h *wire.Header) uint16 {
 	return max(h.CreditCharge, 1)
 }
 
+// creditsWanted is what a response grants before the window cap: the
+// request's charge plus the extra credits it asked for, as Windows Server
+// 2016 and Samba grant them (MS-SMB2 3.3.1.2).
+func (c *conn) creditsWanted(h *wire.Header) uint16 {
+	charge := c.chargeOf(h)
+	req := max(h.Credits, 1)
+	return charge + min(req-1, maxCredits-charge)
+}
+
 // respond completes r's response header, appends it to the chain, and
 // queues it for signing.
 func (c *conn) respond(r *request, status wire.Status) error {
@@ -342,7 +351,7 @@ func (c *conn) respond(r *request, status wire.Status) error {
 		r.out = wire.AppendErrorResponse(r.out, r.errData)
 	}
 	h := r.hdr
-	credits := c.credits.grant(max(h.Credits, 1))
+	credits := c.credits.grant(c.creditsWanted(&h))
 	if r.async != nil {
 		credits = 0 // granted with the interim response
 	}

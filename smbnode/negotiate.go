@@ -125,7 +125,7 @@ func (c *conn) finishNegotiate311(r *request) error {
 	rh := wire.Header{
 		CreditCharge: h.CreditCharge,
 		Command:      wire.CommandNegotiate,
-		Credits:      c.credits.grant(max(h.Credits, 1)),
+		Credits:      c.credits.grant(c.creditsWanted(&h)),
 		Flags:        wire.FlagResponse,
 		MessageID:    h.MessageID,
 	}

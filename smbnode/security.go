@@ -189,6 +189,7 @@ func (r *request) setSecurity(o *open, secInfo uint32, sd []byte) error {
 	if err != nil {
 		return wire.StatusInvalidSecurityDescr
 	}
+	in.Canonicalize(secdesc.FileMapping)
 	secInfo &= secdesc.AllSecurityInformation
 	if secInfo == 0 {
 		return nil
@@ -204,20 +205,22 @@ func (r *request) setSecurity(o *open, secInfo uint32, sd []byte) error {
 	return storeSD(o.f, secdesc.Merge(cur, in, secInfo))
 }
 
-// checkAccess decides an open of the existing file or directory f at rel.
-// desired is the client's DesiredAccess (generic rights and
-// MAXIMUM_ALLOWED allowed); shareGranted is what the share-level rules
-// already granted for it (with MAXIMUM_ALLOWED: the tree's maximal access
-// less what a read-only file refuses). It returns the access the open
-// gets, or STATUS_ACCESS_DENIED.
+// checkAccess decides an open of the existing file or directory f at rel
+// with create disposition disp. desired is the client's DesiredAccess
+// (generic rights and MAXIMUM_ALLOWED allowed); shareGranted is what the
+// share-level rules already granted for it (with MAXIMUM_ALLOWED: the
+// tree's maximal access less what a read-only file refuses). It returns
+// the access the open gets, or STATUS_ACCESS_DENIED.
 //
 // A mapped file gets shareGranted unchanged. For a stored one the DACL
-// must grant every right in shareGranted, DELETE counting as granted when
-// the parent directory grants FILE_DELETE_CHILD (a parent without a stored
-// descriptor grants it); with MAXIMUM_ALLOWED the open gets what the DACL
-// and the share both grant, and is refused if that is nothing or lacks a
-// right desired names explicitly.
-func (r *request) checkAccess(f *os.File, rel string, desired, shareGranted uint32) (uint32, error) {
+// must grant every right in shareGranted, and FILE_WRITE_DATA too when
+// disp overwrites or supersedes the file. As in Windows, DELETE counts as
+// granted when the parent directory grants FILE_DELETE_CHILD, and
+// FILE_READ_ATTRIBUTES when it grants FILE_LIST_DIRECTORY (a parent
+// without a stored descriptor grants both). With MAXIMUM_ALLOWED the open
+// gets what the DACL and the share both grant, and is refused if that is
+// nothing or lacks a right desired names explicitly.
+func (r *request) checkAccess(f *os.File, rel string, disp, desired, shareGranted uint32) (uint32, error) {
 	d, err := loadSD(f)
 	if err != nil {
 		r.c.log.Warn("unreadable security descriptor", "path", rel, "err", err)
@@ -229,13 +232,23 @@ func (r *request) checkAccess(f *os.File, rel string, desired, shareGranted uint
 	tok := r.token()
 	want := secdesc.FileMapping.Map(desired) &^ secdesc.AccessSystemSecurity
 	allowed := secdesc.MaxAllowed(d, tok)
-	if allowed&secdesc.Delete == 0 && (want|shareGranted)&(secdesc.Delete|secdesc.MaximumAllowed) != 0 {
-		ok, err := r.parentGrants(rel, secdesc.FileDeleteChild)
+	const fromParent = secdesc.Delete | secdesc.FileReadAttributes
+	if allowed&fromParent != fromParent {
+		pmax, err := r.parentMaxAllowed(rel)
 		if err != nil {
 			return 0, err
 		}
-		if ok {
+		if pmax&secdesc.FileDeleteChild != 0 {
 			allowed |= secdesc.Delete
+		}
+		if pmax&secdesc.FileReadData != 0 { // FILE_LIST_DIRECTORY
+			allowed |= secdesc.FileReadAttributes
+		}
+	}
+	switch disp {
+	case wire.FileOverwrite, wire.FileOverwriteIf, wire.FileSupersede:
+		if allowed&secdesc.FileWriteData == 0 {
+			return 0, wire.StatusAccessDenied
 		}
 	}
 	sys := shareGranted & secdesc.AccessSystemSecurity
@@ -271,21 +284,29 @@ func (r *request) checkCreate(rel string, isDir bool) error {
 }
 
 // parentGrants reports whether the directory holding rel grants every
-// right in mask to this request's user. A parent without a stored
-// descriptor grants everything; the share root's parent grants nothing.
+// right in mask to this request's user.
 func (r *request) parentGrants(rel string, mask uint32) (bool, error) {
+	pmax, err := r.parentMaxAllowed(rel)
+	return pmax&mask == mask, err
+}
+
+// parentMaxAllowed is every right the directory holding rel grants this
+// request's user: everything when it has no stored descriptor, nothing
+// for the share root (which has no parent) or when its descriptor cannot
+// be read.
+func (r *request) parentMaxAllowed(rel string) (uint32, error) {
 	if _, ok := parentRel(rel); !ok {
-		return false, nil
+		return 0, nil
 	}
 	d, err := r.loadParentSD(r.tree.share.fs, rel)
 	if err != nil {
 		r.c.log.Warn("unreadable parent security descriptor", "path", rel, "err", err)
-		return false, nil
+		return 0, nil
 	}
 	if d == nil {
-		return true, nil
+		return secdesc.FileAllAccess, nil
 	}
-	return secdesc.MaxAllowed(d, r.token())&mask == mask, nil
+	return secdesc.MaxAllowed(d, r.token()), nil
 }
 
 // maximalAccess is what the MxAc create context reports for an open of
@@ -296,7 +317,7 @@ func (r *request) maximalAccess(o *open, shareMax uint32) uint32 {
 		return shareMax
 	}
 	rel, _ := o.path()
-	got, err := r.checkAccess(o.f, rel, secdesc.MaximumAllowed, shareMax)
+	got, err := r.checkAccess(o.f, rel, wire.FileOpen, secdesc.MaximumAllowed, shareMax)
 	if err != nil {
 		return 0
 	}
@@ -320,6 +341,7 @@ func (r *request) inheritSecurity(o *open, sdBuf []byte) error {
 		if creator, err = secdesc.Parse(sdBuf); err != nil {
 			return wire.StatusInvalidSecurityDescr
 		}
+		creator.Canonicalize(secdesc.FileMapping)
 	}
 	rel, _ := o.path()
 	parent, err := r.loadParentSD(o.fs(), rel)

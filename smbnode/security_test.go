@@ -188,6 +188,7 @@ func TestCheckAccess(t *testing.T) {
 		parent    *secdesc.Descriptor // nil: parent stays mapped
 		file      *secdesc.Descriptor // nil: file stays mapped
 		owner     string              // file owner: "alice" or "bob"
+		disp      uint32              // create disposition (zero: FILE_SUPERSEDE)
 		desired   uint32
 		share     uint32 // what the share-level rules granted
 		wantAcc   uint32
@@ -244,7 +245,7 @@ func TestCheckAccess(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, err := e.alice.checkAccess(o.f, "d/f", tc.desired, tc.share)
+			got, err := e.alice.checkAccess(o.f, "d/f", tc.disp, tc.desired, tc.share)
 			switch {
 			case tc.wantError && !errors.Is(err, wire.StatusAccessDenied):
 				t.Errorf("got %#x, %v; want STATUS_ACCESS_DENIED", got, err)
@@ -338,7 +339,7 @@ func TestInheritSecurity(t *testing.T) {
 	// Alice may open bob's new file through the inherited ACE, and bob
 	// through the one CREATOR OWNER gave him.
 	for _, r := range []*request{e.alice, e.bob} {
-		if _, err := r.checkAccess(f.f, "d/f", secdesc.FileWriteData, secdesc.FileWriteData); err != nil {
+		if _, err := r.checkAccess(f.f, "d/f", wire.FileOpen, secdesc.FileWriteData, secdesc.FileWriteData); err != nil {
 			t.Errorf("%s writing the inherited file: %v", r.sess.user, err)
 		}
 	}

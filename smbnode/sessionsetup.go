@@ -121,7 +121,7 @@ func (c *conn) respondPreauth(r *request, s *session) error {
 		CreditCharge: h.CreditCharge,
 		Status:       wire.StatusMoreProcessingRequired,
 		Command:      wire.CommandSessionSetup,
-		Credits:      c.credits.grant(max(h.Credits, 1)),
+		Credits:      c.credits.grant(c.creditsWanted(&h)),
 		Flags:        wire.FlagResponse,
 		MessageID:    h.MessageID,
 		SessionID:    s.id,

@@ -31,6 +31,7 @@ var errorStatus = []struct {
 	{vfs.ErrNoSpace, wire.StatusDiskFull},
 	{vfs.ErrNotSupported, wire.StatusNotSupported},
 	{vfs.ErrClosed, wire.StatusNetworkNameDeleted},
+	{vfs.ErrIO, statusUnexpectedIOError},
 	{table.ErrSharingViolation, wire.StatusSharingViolation},
 	{table.ErrDeletePending, wire.StatusDeletePending},
 	{table.ErrLockNotGranted, wire.StatusLockNotGranted},
@@ -80,3 +81,6 @@ func statusOf(c *conn, err error) wire.Status {
 
 // statusInvalidLockRange is STATUS_INVALID_LOCK_RANGE (MS-ERREF 2.3.1).
 const statusInvalidLockRange wire.Status = 0xC00001A1
+
+// statusUnexpectedIOError is STATUS_UNEXPECTED_IO_ERROR (MS-ERREF 2.3.1).
+const statusUnexpectedIOError wire.Status = 0xC00000E9

@@ -614,9 +614,19 @@ func (mb *meteredBreaker) Break(b table.Break) {
 		} else {
 			id.open = b.Open
 		}
+		now := time.Now()
 		mb.l.mu.Lock()
+		if len(mb.l.pending) >= 1024 {
+			// Breaks never acknowledged (timed out, client gone) are
+			// forgotten after two minutes.
+			for k, t := range mb.l.pending {
+				if now.Sub(t) > 2*time.Minute {
+					delete(mb.l.pending, k)
+				}
+			}
+		}
 		if len(mb.l.pending) < 100000 {
-			mb.l.pending[id] = time.Now()
+			mb.l.pending[id] = now
 		}
 		mb.l.mu.Unlock()
 	}

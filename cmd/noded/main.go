@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -54,6 +55,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	encryption := fs.String("encryption", "off", "with -dev: SMB3 encryption, off, desired or required")
 	tortureHooks := fs.Bool("torture-hooks", false, "with -dev: answer Samba's smbtorture-only FSCTLs (tests only)")
 	verbose := fs.Bool("v", false, "log debug messages")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (diagnostics)")
 	adminFl := addAdminFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -92,6 +94,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 1
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "noded: -cpuprofile: %v\n", err)
+			return 2
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -80,7 +80,11 @@ func TestSmbtorture(t *testing.T) {
 				}
 				return
 			}
-			n := testenv.Server(t)
+			// Samba's reference configuration does not require signing, and
+			// smbtorture's compound tests send deliberately unsigned requests
+			// on a session copy: run them as Samba is run. The smbtorture-only
+			// FSCTLs are answered as with Samba's "smbd:FSCTL_SMBTORTURE".
+			n := testenv.Server(t, "-signing", "enabled", "-torture-hooks")
 			results := runTorture(t, n, suite, min(timeout, left), out)
 			all = append(all, results...)
 			seen := map[string]bool{}

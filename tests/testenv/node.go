@@ -55,11 +55,13 @@ type Node struct {
 // SHOAL_TEST_SHARE) when set, and otherwise a fresh noded from StartNoded.
 // Every SMB test goes through here so that all of them run against the same
 // kind of server.
-func Server(t testing.TB) *Node {
+//
+// args are extra noded flags, used only when a noded is started.
+func Server(t testing.TB, args ...string) *Node {
 	t.Helper()
 	addr := os.Getenv("SHOAL_TEST_SERVER")
 	if addr == "" {
-		return StartNoded(t)
+		return StartNoded(t, args...)
 	}
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
