@@ -188,7 +188,6 @@ func TestCheckAccess(t *testing.T) {
 		parent    *secdesc.Descriptor // nil: parent stays mapped
 		file      *secdesc.Descriptor // nil: file stays mapped
 		owner     string              // file owner: "alice" or "bob"
-		disp      uint32              // create disposition (zero: FILE_SUPERSEDE)
 		desired   uint32
 		share     uint32 // what the share-level rules granted
 		wantAcc   uint32
@@ -213,10 +212,16 @@ func TestCheckAccess(t *testing.T) {
 			desired: secdesc.MaximumAllowed, share: accessAll, wantAcc: read | secdesc.Delete},
 		{name: "maximum allowed capped by the share", file: dacl(allow(0, secdesc.FileAllAccess, secdesc.Everyone)), owner: "bob",
 			desired: secdesc.MaximumAllowed, share: accessReadOnly, wantAcc: accessReadOnly},
-		{name: "maximum allowed, nothing granted", parent: noDeleteChild, file: dacl(), owner: "bob",
+		{name: "maximum allowed, nothing granted", parent: dacl(), file: dacl(), owner: "bob",
 			desired: secdesc.MaximumAllowed, share: accessAll, wantError: true},
 		{name: "maximum allowed plus a missing right", parent: noDeleteChild, file: dacl(allow(0, read, secdesc.Everyone)), owner: "bob",
 			desired: secdesc.MaximumAllowed | secdesc.Delete, share: accessAll, wantError: true},
+		{name: "read attributes through parent's FILE_LIST_DIRECTORY", parent: dacl(allow(0, secdesc.FileReadData, secdesc.Everyone)),
+			file: dacl(allow(0, secdesc.FileWriteData, secdesc.Everyone)), owner: "bob",
+			desired: secdesc.FileReadAttributes, share: secdesc.FileReadAttributes, wantAcc: secdesc.FileReadAttributes},
+		{name: "read attributes refused by file and parent", parent: dacl(allow(0, secdesc.FileAllAccess&^secdesc.FileReadData, secdesc.Everyone)),
+			file: dacl(allow(0, secdesc.FileWriteData, secdesc.Everyone)), owner: "bob",
+			desired: secdesc.FileReadAttributes | secdesc.FileWriteData, share: secdesc.FileReadAttributes | secdesc.FileWriteData, wantError: true},
 		{name: "delete through mapped parent", file: dacl(allow(0, read, secdesc.Everyone)), owner: "bob",
 			desired: secdesc.Delete, share: secdesc.Delete, wantAcc: secdesc.Delete},
 		{name: "delete through parent's DELETE_CHILD", parent: dacl(allow(0, secdesc.FileDeleteChild, secdesc.Everyone)),
@@ -245,7 +250,7 @@ func TestCheckAccess(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, err := e.alice.checkAccess(o.f, "d/f", tc.disp, tc.desired, tc.share)
+			got, err := e.alice.checkAccess(o.f, "d/f", wire.FileOpen, tc.desired, tc.share)
 			switch {
 			case tc.wantError && !errors.Is(err, wire.StatusAccessDenied):
 				t.Errorf("got %#x, %v; want STATUS_ACCESS_DENIED", got, err)
@@ -253,6 +258,32 @@ func TestCheckAccess(t *testing.T) {
 				t.Errorf("got %#x, %v; want %#x", got, err, tc.wantAcc)
 			}
 		})
+	}
+}
+
+func TestCheckAccessOverwrite(t *testing.T) {
+	e := newSecEnv(t)
+	o := e.create(e.alice, "f", false)
+	e.set(e.alice, o, secdesc.DACLSecurityInformation, dacl(allow(0, secdesc.FileReadData, e.aliceSID)))
+	tests := []struct {
+		disp uint32
+		ok   bool
+	}{
+		{wire.FileOpen, true},
+		{wire.FileOpenIf, true},
+		{wire.FileSupersede, false},
+		{wire.FileOverwrite, false},
+		{wire.FileOverwriteIf, false},
+	}
+	for _, tc := range tests {
+		_, err := e.alice.checkAccess(o.f, "f", tc.disp, secdesc.FileReadData, secdesc.FileReadData)
+		if tc.ok != (err == nil) {
+			t.Errorf("disposition %d with only FILE_READ_DATA granted: %v", tc.disp, err)
+		}
+	}
+	e.set(e.alice, o, secdesc.DACLSecurityInformation, dacl(allow(0, secdesc.FileReadData|secdesc.FileWriteData, e.aliceSID)))
+	if _, err := e.alice.checkAccess(o.f, "f", wire.FileOverwriteIf, secdesc.FileReadData, secdesc.FileReadData); err != nil {
+		t.Errorf("overwrite with FILE_WRITE_DATA granted: %v", err)
 	}
 }
 
@@ -317,9 +348,10 @@ func TestInheritSecurity(t *testing.T) {
 		t.Fatal(err)
 	}
 	d = e.get(e.bob, f, secdesc.AllSecurityInformation)
+	// The parent's DACL is not auto-inherited: no INHERITED flags.
 	want := []secdesc.ACE{
-		allow(secdesc.Inherited, secdesc.FileAllAccess, e.aliceSID),
-		allow(secdesc.Inherited, secdesc.FileAllAccess, e.bobSID),
+		allow(0, secdesc.FileAllAccess, e.aliceSID),
+		allow(0, secdesc.FileAllAccess, e.bobSID),
 	}
 	if d.Owner != e.bobSID || d.DACL == nil || len(d.DACL.ACEs) != len(want) {
 		t.Fatalf("inherited file: owner %s DACL %+v", d.Owner, d.DACL)

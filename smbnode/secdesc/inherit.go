@@ -2,9 +2,9 @@ package secdesc
 
 // Inherit builds the descriptor of a new file (isDir false) or directory
 // created by a user whose token gives owner and group (MS-DTYP 2.5.3.4,
-// simplified). parent is the directory's descriptor (nil: none stored);
-// creator is the descriptor the client supplied with the create (nil:
-// none).
+// simplified, with the choices Windows and Samba make for files). parent
+// is the directory's descriptor (nil: none stored); creator is the
+// descriptor the client supplied with the create (nil: none).
 //
 // Owner and group come from creator when it has them, else from the
 // arguments. The DACL (and likewise the SACL) is creator's when its
@@ -16,10 +16,15 @@ package secdesc
 //     still inheritable unless NO_PROPAGATE_INHERIT is set, and the
 //     OBJECT_INHERIT-only ACEs (without NO_PROPAGATE_INHERIT) as
 //     INHERIT_ONLY ACEs that pass them on to files;
-//   - every inherited ACE is marked INHERITED; in an effective ACE,
-//     CREATOR OWNER and CREATOR GROUP become owner and group and generic
-//     rights are mapped; when such an ACE must also pass on, it is split
-//     into the effective ACE and an INHERIT_ONLY copy of the original.
+//   - in an effective ACE, CREATOR OWNER and CREATOR GROUP become owner
+//     and group and generic rights are mapped; when such an ACE must also
+//     pass on, it is split into the effective ACE and an INHERIT_ONLY copy
+//     of the original;
+//   - only when the parent's DACL is auto-inherited (DACL_AUTO_INHERITED)
+//     are the new ACEs marked INHERITED and the child's DACL marked
+//     auto-inherited;
+//   - duplicate ACEs are dropped, the ACL revision is ACL_REVISION unless
+//     an object ACE needs ACL_REVISION_DS.
 //
 // When nothing is inherited the DACL is the default one Windows gives a
 // token without a default DACL of its own: FILE_ALL_ACCESS for the owner
@@ -42,8 +47,9 @@ func Inherit(parent, creator *Descriptor, isDir bool, owner, group SID) *Descrip
 		d.DACL = creator.DACL.clone()
 		d.Control |= creator.Control & daclControl
 	case parent != nil && parent.DACL != nil && parent.Control&DACLPresent != 0:
-		if aces := inheritACEs(parent.DACL, isDir, d.Owner, d.Group); len(aces) > 0 {
-			d.DACL = &ACL{Revision: parent.DACL.Revision, ACEs: aces}
+		auto := parent.Control&DACLAutoInherited != 0
+		if aces := inheritACEs(parent.DACL, isDir, auto, d.Owner, d.Group); len(aces) > 0 {
+			d.DACL = &ACL{Revision: revisionFor(aces), ACEs: aces}
 			d.Control |= DACLPresent | parent.Control&DACLAutoInherited
 			break
 		}
@@ -57,8 +63,9 @@ func Inherit(parent, creator *Descriptor, isDir bool, owner, group SID) *Descrip
 		d.SACL = creator.SACL.clone()
 		d.Control |= creator.Control & saclControl
 	case parent != nil && parent.SACL != nil && parent.Control&SACLPresent != 0:
-		if aces := inheritACEs(parent.SACL, isDir, d.Owner, d.Group); len(aces) > 0 {
-			d.SACL = &ACL{Revision: parent.SACL.Revision, ACEs: aces}
+		auto := parent.Control&SACLAutoInherited != 0
+		if aces := inheritACEs(parent.SACL, isDir, auto, d.Owner, d.Group); len(aces) > 0 {
+			d.SACL = &ACL{Revision: revisionFor(aces), ACEs: aces}
 			d.Control |= SACLPresent | parent.Control&SACLAutoInherited
 		}
 	}
@@ -79,8 +86,8 @@ const maxACLSize = 0xFFFF
 // inheritACEs returns what a new child inherits from a parent ACL. Should
 // splitting ACEs make the ACL outgrow its 16-bit size, the ACEs that do
 // not fit are left out.
-func inheritACEs(parent *ACL, isDir bool, owner, group SID) []ACE {
-	out := inheritAll(parent, isDir, owner, group)
+func inheritACEs(parent *ACL, isDir, auto bool, owner, group SID) []ACE {
+	out := dedupe(inheritAll(parent, isDir, auto, owner, group))
 	size := aclHeader
 	for i := range out {
 		if size += out[i].size(); size > maxACLSize {
@@ -90,7 +97,11 @@ func inheritACEs(parent *ACL, isDir bool, owner, group SID) []ACE {
 	return out
 }
 
-func inheritAll(parent *ACL, isDir bool, owner, group SID) []ACE {
+func inheritAll(parent *ACL, isDir, auto bool, owner, group SID) []ACE {
+	inherited := uint8(0)
+	if auto {
+		inherited = Inherited
+	}
 	var out []ACE
 	for _, a := range parent.ACEs {
 		a.Extra = append([]byte(nil), a.Extra...)
@@ -103,22 +114,22 @@ func inheritAll(parent *ACL, isDir bool, owner, group SID) []ACE {
 		case !isDir && oi, isDir && ci && np:
 			// Effective on the child, passed on no further.
 			e := effective(a, owner, group)
-			e.Flags = other | Inherited
+			e.Flags = other | inherited
 			out = append(out, e)
 		case isDir && ci:
 			// Effective on the child and passed on.
 			e := effective(a, owner, group)
 			if e.SID == a.SID && e.Mask == a.Mask {
-				a.Flags = a.Flags&^InheritOnly | Inherited
+				a.Flags = a.Flags&^(InheritOnly|Inherited) | inherited
 				out = append(out, a)
 				continue
 			}
-			e.Flags = other | Inherited
-			a.Flags |= InheritOnly | Inherited
+			e.Flags = other | inherited
+			a.Flags = a.Flags&^Inherited | InheritOnly | inherited
 			out = append(out, e, a)
 		case isDir && oi && !np:
 			// Only passed on, to the files below.
-			a.Flags |= InheritOnly | Inherited
+			a.Flags = a.Flags&^Inherited | InheritOnly | inherited
 			out = append(out, a)
 		}
 	}
@@ -143,4 +154,30 @@ func effective(a ACE, owner, group SID) ACE {
 	}
 	a.Mask = FileMapping.Map(a.Mask)
 	return a
+}
+
+// dedupe drops ACEs equal to an earlier one.
+func dedupe(aces []ACE) []ACE {
+	out := aces[:0]
+next:
+	for _, a := range aces {
+		for _, b := range out {
+			if a.Type == b.Type && a.Flags == b.Flags && a.Mask == b.Mask && a.SID == b.SID && string(a.Extra) == string(b.Extra) {
+				continue next
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// revisionFor is the ACL revision a list of ACEs needs: ACL_REVISION_DS
+// when it holds an object ACE (one whose body is not mask and SID).
+func revisionFor(aces []ACE) uint8 {
+	for i := range aces {
+		if !hasSID(aces[i].Type) {
+			return ACLRevisionDS
+		}
+	}
+	return ACLRevision
 }

@@ -72,10 +72,25 @@ func TestInherit(t *testing.T) {
 	dir := Inherit(parent, nil, true, alice, users)
 	file := Inherit(dir, nil, false, bob, users)
 	want := "O:" + bob.String() + " G:" + users.String() +
-		" D:0/0x10/0x1f01ff/" + bob.String() +
-		",0/0x10/0x1f01ff/" + bob.String() + // CREATOR OWNER is now bob
+		" D:0/0x10/0x1f01ff/" + bob.String() + // CREATOR OWNER's copy (bob again) dropped as a duplicate
 		",1/0x10/0x10000/S-1-1-0"
 	if describe(file) != want {
 		t.Errorf("grandchild:\n got %q\nwant %q", describe(file), want)
+	}
+
+	// Without DACL_AUTO_INHERITED on the parent nothing is marked
+	// INHERITED, and an INHERITED flag on the parent's ACE is not passed on.
+	manual := parent.Clone()
+	manual.Control &^= DACLAutoInherited
+	manual.DACL.ACEs[0].Flags |= Inherited
+	got := Inherit(manual, nil, true, alice, users)
+	want = "O:" + alice.String() + " G:" + users.String() +
+		" D:0/0x3/0x1f01ff/" + bob.String() +
+		",0/0x0/0x1f01ff/" + alice.String() +
+		",0/0xb/0x10000000/S-1-3-0" +
+		",1/0x9/0x10000/S-1-1-0" +
+		",0/0x0/0x1/S-1-5-11"
+	if describe(got) != want || got.Control != SelfRelative|DACLPresent || got.DACL.Revision != ACLRevision {
+		t.Errorf("manual parent:\n got %q control %#x\nwant %q", describe(got), got.Control, want)
 	}
 }

@@ -238,3 +238,28 @@ func Merge(stored, in *Descriptor, secInfo uint32) *Descriptor {
 	}
 	return out
 }
+
+// Canonicalize prepares a descriptor a client sets (SET_INFO or an SD
+// create context) for storing, as Windows and Samba do: generic rights in
+// the ACEs that apply to the object itself (not INHERIT_ONLY) are mapped
+// through m, and SE_DACL_AUTO_INHERIT_REQ, a request rather than a
+// property, is folded: DACL_AUTO_INHERITED stays only when the request
+// carried both bits.
+func (d *Descriptor) Canonicalize(m GenericMapping) {
+	for _, l := range []*ACL{d.DACL, d.SACL} {
+		if l == nil {
+			continue
+		}
+		for i := range l.ACEs {
+			if a := &l.ACEs[i]; hasSID(a.Type) && a.Flags&InheritOnly == 0 {
+				a.Mask = m.Map(a.Mask)
+			}
+		}
+	}
+	both := DACLAutoInherited | DACLAutoInheritReq
+	auto := d.Control&both == both
+	d.Control &^= both
+	if auto {
+		d.Control |= DACLAutoInherited
+	}
+}

@@ -278,3 +278,29 @@ func TestMerge(t *testing.T) {
 		t.Errorf("Merge changed stored: %s", describe(stored))
 	}
 }
+
+func TestCanonicalize(t *testing.T) {
+	tests := []struct {
+		control, wantControl uint16
+	}{
+		{0, 0},
+		{DACLAutoInherited, 0},
+		{DACLAutoInheritReq, 0},
+		{DACLAutoInherited | DACLAutoInheritReq, DACLAutoInherited},
+		{DACLAutoInherited | DACLAutoInheritReq | DACLProtected, DACLAutoInherited | DACLProtected},
+	}
+	for _, tc := range tests {
+		d := &Descriptor{Control: DACLPresent | tc.control, DACL: &ACL{Revision: ACLRevision, ACEs: []ACE{
+			{Type: AccessAllowed, Mask: GenericRead | Delete, SID: Everyone},
+			{Type: AccessAllowed, Flags: ContainerInherit | InheritOnly, Mask: GenericAll, SID: CreatorOwner},
+			{Type: AccessDenied, Flags: ObjectInherit, Mask: GenericWrite, SID: Everyone},
+		}}}
+		d.Canonicalize(FileMapping)
+		if d.Control != DACLPresent|tc.wantControl {
+			t.Errorf("control %#x canonicalized to %#x, want %#x", tc.control, d.Control, DACLPresent|tc.wantControl)
+		}
+		if got := describe(d); got != "D:0/0x0/0x130089/S-1-1-0,0/0xa/0x10000000/S-1-3-0,1/0x1/0x120116/S-1-1-0" {
+			t.Errorf("generic rights mapped to %s", got)
+		}
+	}
+}
