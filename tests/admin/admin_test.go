@@ -422,3 +422,56 @@ func TestCluster(t *testing.T) {
 		t.Errorf("locks with n3 down (exit %d):\n%s", code, out)
 	}
 }
+
+// TestBreaks: an oplock held by one client is broken by another's open;
+// nodectl files shows the caching before and after, and the break is
+// counted with its acknowledgment latency.
+func TestBreaks(t *testing.T) {
+	d := startDev(t, "n1")
+	r1 := dialRaw(t, d.Addr, d.User, d.Pass, "data")
+	fid, granted, err := r1.openOplock("brk.bin", 0x09) // batch
+	if err != nil {
+		t.Fatal(err)
+	}
+	if granted != 0x09 {
+		t.Fatalf("oplock granted %#x, want batch", granted)
+	}
+	caching := func() string {
+		var fs []iadmin.NodeFiles
+		nodectlJSON(t, d.socket, &fs, "files")
+		for _, f := range fs[0].Files {
+			if f.Session == r1.sid {
+				return f.Caching
+			}
+		}
+		return "(no open)"
+	}
+	if c := caching(); c != "batch" {
+		t.Errorf("caching before the break: %s", c)
+	}
+	r2 := dialRaw(t, d.Addr, d.User, d.Pass, "data")
+	opened := make(chan error, 1)
+	go func() {
+		_, err := r2.open("brk.bin")
+		opened <- err
+	}()
+	bid, level, err := r1.waitBreak()
+	if err != nil || bid != fid {
+		t.Fatalf("break: %v %v", bid, err)
+	}
+	if err := r1.ackBreak(fid, level); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-opened; err != nil {
+		t.Fatalf("second open: %v", err)
+	}
+	if c, want := caching(), map[uint8]string{0: "none", 1: "level2"}[level]; c != want {
+		t.Errorf("caching after the break to %#x: %s, want %s", level, c, want)
+	}
+	if v := metric(t, d.metrics, `shoal_breaks_total{ack="required",kind="oplock"}`); v != 1 {
+		t.Errorf("breaks_total = %v, want 1", v)
+	}
+	if v := metric(t, d.metrics, "shoal_break_ack_seconds_count"); v != 1 {
+		t.Errorf("break_ack_seconds_count = %v, want 1", v)
+	}
+}

@@ -193,8 +193,16 @@ func (r *rawClient) treeConnect(path string) error {
 
 // open opens (or creates) name for read and write, sharing everything.
 func (r *rawClient) open(name string) (wire.FileID, error) {
+	id, _, err := r.openOplock(name, 0)
+	return id, err
+}
+
+// openOplock is open asking for an oplock level; it returns the level
+// granted.
+func (r *rawClient) openOplock(name string, oplock uint8) (wire.FileID, uint8, error) {
 	req := &wire.CreateRequest{
-		ImpersonationLevel: 2,
+		RequestedOplockLevel: oplock,
+		ImpersonationLevel:   2,
 		DesiredAccess:      0x0012019F, // generic read/write file bits
 		ShareAccess:        7,
 		CreateDisposition:  3, // FILE_OPEN_IF
@@ -202,13 +210,46 @@ func (r *rawClient) open(name string) (wire.FileID, error) {
 	}
 	h, resp, err := r.call(wire.CommandCreate, req.Append)
 	if err != nil || h.Status != 0 {
-		return wire.FileID{}, fmt.Errorf("create %s: %v %v", name, h.Status, err)
+		return wire.FileID{}, 0, fmt.Errorf("create %s: %v %v", name, h.Status, err)
 	}
 	b := resp[wire.HeaderSize:]
 	if len(b) < 80 {
-		return wire.FileID{}, fmt.Errorf("short CREATE response")
+		return wire.FileID{}, 0, fmt.Errorf("short CREATE response")
 	}
-	return wire.FileID{Persistent: binary.LittleEndian.Uint64(b[64:]), Volatile: binary.LittleEndian.Uint64(b[72:])}, nil
+	return wire.FileID{Persistent: binary.LittleEndian.Uint64(b[64:]), Volatile: binary.LittleEndian.Uint64(b[72:])}, b[2], nil
+}
+
+// waitBreak reads the server's OPLOCK_BREAK notification and returns the
+// level to break to.
+func (r *rawClient) waitBreak() (wire.FileID, uint8, error) {
+	r.nc.SetReadDeadline(time.Now().Add(20 * time.Second))
+	var nb [4]byte
+	if _, err := io.ReadFull(r.nc, nb[:]); err != nil {
+		return wire.FileID{}, 0, err
+	}
+	msg := make([]byte, binary.BigEndian.Uint32(nb[:])&0xFFFFFF)
+	if _, err := io.ReadFull(r.nc, msg); err != nil {
+		return wire.FileID{}, 0, err
+	}
+	h, err := wire.ParseHeader(msg)
+	if err != nil {
+		return wire.FileID{}, 0, err
+	}
+	b := msg[wire.HeaderSize:]
+	if h.Command != wire.CommandOplockBreak || h.MessageID != ^uint64(0) || len(b) < 24 {
+		return wire.FileID{}, 0, fmt.Errorf("not an oplock break: %v mid %#x", h.Command, h.MessageID)
+	}
+	return wire.FileID{Persistent: binary.LittleEndian.Uint64(b[8:]), Volatile: binary.LittleEndian.Uint64(b[16:])}, b[2], nil
+}
+
+// ackBreak acknowledges an oplock break.
+func (r *rawClient) ackBreak(id wire.FileID, level uint8) error {
+	req := &wire.OplockBreakRequest{Oplock: &wire.OplockBreak{OplockLevel: level, FileID: id}}
+	h, _, err := r.call(wire.CommandOplockBreak, req.Append)
+	if err == nil && h.Status != 0 {
+		err = fmt.Errorf("oplock break ack: %v", h.Status)
+	}
+	return err
 }
 
 // lock takes one byte-range lock without waiting; it returns the status.
