@@ -203,10 +203,10 @@ func (r *rawClient) openOplock(name string, oplock uint8) (wire.FileID, uint8, e
 	req := &wire.CreateRequest{
 		RequestedOplockLevel: oplock,
 		ImpersonationLevel:   2,
-		DesiredAccess:      0x0012019F, // generic read/write file bits
-		ShareAccess:        7,
-		CreateDisposition:  3, // FILE_OPEN_IF
-		Name:               name,
+		DesiredAccess:        0x0012019F, // generic read/write file bits
+		ShareAccess:          7,
+		CreateDisposition:    3, // FILE_OPEN_IF
+		Name:                 name,
 	}
 	h, resp, err := r.call(wire.CommandCreate, req.Append)
 	if err != nil || h.Status != 0 {
