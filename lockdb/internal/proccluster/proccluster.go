@@ -51,25 +51,46 @@ func FreePort() (int, error) {
 // Start launches n nodes named node1..nodeN and waits until each printed
 // "ready" (its first generation); node i>1 joins through node1's gossip.
 func Start(bin, dir string, n int) (*Cluster, error) {
-	c := &Cluster{Bin: bin, Dir: dir}
-	for i := 1; i <= n; i++ {
-		rp, err := FreePort()
-		if err != nil {
-			return nil, err
+	var lastErr error
+	for try := 0; try < 4; try++ {
+		c := &Cluster{Bin: bin, Dir: filepath.Join(dir, fmt.Sprintf("run%d", try))}
+		seen := map[int]bool{}
+		port := func() (int, error) {
+			for {
+				p, err := FreePort()
+				if err != nil || !seen[p] {
+					seen[p] = true
+					return p, err
+				}
+			}
 		}
-		gp, err := FreePort()
-		if err != nil {
-			return nil, err
+		for i := 1; i <= n; i++ {
+			rp, err := port()
+			if err != nil {
+				return nil, err
+			}
+			gp, err := port()
+			if err != nil {
+				return nil, err
+			}
+			c.Nodes = append(c.Nodes, &Node{Name: fmt.Sprintf("node%d", i), RPC: fmt.Sprintf("127.0.0.1:%d", rp), Gossip: fmt.Sprintf("127.0.0.1:%d", gp)})
 		}
-		c.Nodes = append(c.Nodes, &Node{Name: fmt.Sprintf("node%d", i), RPC: fmt.Sprintf("127.0.0.1:%d", rp), Gossip: fmt.Sprintf("127.0.0.1:%d", gp)})
+		lastErr = nil
+		for i := range c.Nodes {
+			if err := c.launch(i); err != nil {
+				c.Close()
+				lastErr = err
+				break
+			}
+		}
+		if lastErr == nil {
+			return c, nil
+		}
+		if !strings.Contains(lastErr.Error(), "address already in use") {
+			return nil, lastErr
+		}
 	}
-	for i := range c.Nodes {
-		if err := c.launch(i); err != nil {
-			c.Close()
-			return nil, err
-		}
-	}
-	return c, nil
+	return nil, lastErr
 }
 
 func (c *Cluster) launch(i int) error {
@@ -80,6 +101,7 @@ func (c *Cluster) launch(i int) error {
 			peers = append(peers, o.Gossip)
 		}
 	}
+	os.MkdirAll(c.Dir, 0o755)
 	state := filepath.Join(c.Dir, nd.Name)
 	shared := filepath.Join(c.Dir, "shared")
 	os.MkdirAll(shared, 0o755)
