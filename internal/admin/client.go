@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -113,9 +114,9 @@ var codeErrors = map[string]error{
 }
 
 func (c *Client) do(ctx context.Context, method, path string, in, out any) error {
-	url := c.base + "/v1/" + path
+	target := c.base + "/v1/" + path
 	if c.local {
-		url += "?local=1"
+		target += "?local=1"
 	}
 	var body io.Reader
 	if in != nil {
@@ -125,7 +126,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, url, body)
+	req, err := http.NewRequestWithContext(ctx, method, target, body)
 	if err != nil {
 		return err
 	}
@@ -137,7 +138,11 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return err
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // "dial unix …: no such file", not the made-up URL
+		}
+		return fmt.Errorf("admin: %s: %w", path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
