@@ -155,10 +155,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 			return fmt.Errorf("admin: %s: HTTP %s", path, resp.Status)
 		}
 		if sentinel, ok := codeErrors[er.Code]; ok {
-			if er.Error == sentinel.Error() {
-				return sentinel
-			}
-			return fmt.Errorf("%w (%s)", sentinel, er.Error)
+			return &remoteError{msg: er.Error, sentinel: sentinel}
 		}
 		return errors.New(er.Error)
 	}
@@ -167,3 +164,13 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 	}
 	return nil
 }
+
+// remoteError is an error the server reported: its message as sent,
+// matching its sentinel with errors.Is.
+type remoteError struct {
+	msg      string
+	sentinel error
+}
+
+func (e *remoteError) Error() string { return e.msg }
+func (e *remoteError) Unwrap() error { return e.sentinel }

@@ -444,7 +444,7 @@ func (s *Server) handleKill(w http.ResponseWriter, r *http.Request) {
 		errs = errs || o.Err != ""
 	}
 	if !any && !errs {
-		s.fail(w, fmt.Errorf("%w: %d", ErrNoSuchSession, req.Session))
+		s.fail(w, fmt.Errorf("%w: %#x", ErrNoSuchSession, req.Session))
 		return
 	}
 	s.reply(w, out)
