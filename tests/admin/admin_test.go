@@ -2,12 +2,15 @@ package admin
 
 import (
 	"fmt"
+	"net"
 	"net/smtp"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	gosmtp "github.com/emersion/go-smtp"
 
 	iadmin "shoal/internal/admin"
 	"shoal/smbnode/wire"
@@ -187,6 +190,39 @@ func TestUsage(t *testing.T) {
 func TestDrain(t *testing.T) {
 	d := startDev(t, "n1")
 	d.WaitLMTP(t)
+	// One delivery and one refused recipient show in the metrics.
+	lc, err := net.Dial("tcp", d.LMTPAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := gosmtp.NewClientLMTP(lc)
+	if err := c.Hello("test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Mail("sender@example.org", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt("anna@example.org", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rcpt(".hidden@example.org", nil); err == nil {
+		t.Error("recipient with a leading dot accepted")
+	}
+	w, err := c.Data()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("Subject: hi\r\n\r\nhello\r\n"))
+	if _, err := w.CloseWithLMTPResponse(); err != nil {
+		t.Fatal(err)
+	}
+	c.Quit()
+	if v := metric(t, d.metrics, "shoal_lmtp_deliveries_total"); v != 1 {
+		t.Errorf("shoal_lmtp_deliveries_total = %v", v)
+	}
+	if v := metric(t, d.metrics, `shoal_lmtp_failures_total{reason="bad_address"}`); v != 1 {
+		t.Errorf("bad_address failures = %v", v)
+	}
 	old := mount(t, d.Addr, d.User, d.Pass)
 	if out, code := nodectl(t, d.socket, "", "drain", "n1"); code != 0 || !strings.Contains(out, "draining") {
 		t.Fatalf("drain (exit %d): %s", code, out)
