@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/smtp"
@@ -510,4 +511,120 @@ func TestBreaks(t *testing.T) {
 	if v := metric(t, d.metrics, "shoal_break_ack_seconds_count"); v != 1 {
 		t.Errorf("break_ack_seconds_count = %v, want 1", v)
 	}
+}
+
+// TestClusterLockdb: three nodes joined by the lock database. The
+// generation and coordinator agree everywhere; a user added on one node
+// (replicated table) logs on to every node; a lock taken through n2
+// conflicts on n3 and is listed under n2 from every node; killing the
+// session through n1 releases it cluster-wide; a stopped node is an error
+// row.
+func TestClusterLockdb(t *testing.T) {
+	const user, pass = "tester", "Tester-pw-1"
+	nodes := startClusterOpts(t, []string{"n1", "n2", "n3"}, user, pass, true)
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
+
+	var st []iadmin.NodeStatus
+	eventually(t, "one generation with three members", func() bool {
+		st = nil
+		out, code := nodectl(t, n2.socket, "", "status", "--json")
+		if code != 0 || json.Unmarshal([]byte(out), &st) != nil || len(st) != 3 {
+			return false
+		}
+		for _, s := range st {
+			if s.Err != "" || s.State != "healthy" || s.Generation == 0 || s.Generation != st[0].Generation ||
+				s.Coordinator == "" || s.Coordinator != st[0].Coordinator {
+				return false
+			}
+		}
+		return true
+	})
+	if out, _ := nodectl(t, n1.socket, "", "status"); !strings.Contains(out, st[0].Coordinator) {
+		t.Errorf("status table lacks the coordinator:\n%s", out)
+	}
+
+	// The users table is the cluster's: one write, every node.
+	out, code := nodectl(t, n1.socket, pass+"\n", "users", "add", user)
+	if code != 0 || !strings.Contains(out, "n1: user tester added") {
+		t.Fatalf("users add (exit %d): %s", code, out)
+	}
+	for _, n := range nodes {
+		n := n
+		eventually(t, "tester to log on to "+n.name, func() bool { return canLogon(n.smbAddr, user, pass) })
+	}
+	var ul iadmin.UserList
+	nodectlJSON(t, n3.socket, &ul, "users", "list")
+	if !ul.Replicated || fmt.Sprint(ul.Users) != "[tester]" {
+		t.Errorf("users list on n3: %+v", ul)
+	}
+
+	mount(t, n1.smbAddr, user, pass)
+	r2 := dialRaw(t, n2.smbAddr, user, pass, "data")
+	f2, err := r2.open("cluster.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := r2.lock(f2, 0, 100, true); err != nil || s != 0 {
+		t.Fatalf("lock through n2: %v %v", s, err)
+	}
+	r3 := dialRaw(t, n3.smbAddr, user, pass, "data")
+	f3, err := r3.open("cluster.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := r3.lock(f3, 50, 1, true); s != wire.StatusLockNotGranted {
+		t.Errorf("conflicting lock through n3: %v, want STATUS_LOCK_NOT_GRANTED", s)
+	}
+	for _, from := range nodes {
+		var ls []iadmin.NodeLocks
+		nodectlJSON(t, from.socket, &ls, "locks")
+		var where []string
+		for _, n := range ls {
+			if n.Err != "" {
+				t.Errorf("locks from %s: %s: %s", from.name, n.Node, n.Err)
+			}
+			for _, l := range n.Locks {
+				where = append(where, fmt.Sprintf("%s:%s:%d+%d:%#x", n.Node, l.Path, l.Offset, l.Length, l.Session))
+			}
+		}
+		if want := fmt.Sprintf("[n2:cluster.bin:0+100:%#x]", r2.sid); fmt.Sprint(where) != want {
+			t.Errorf("locks from %s: %v, want %s", from.name, where, want)
+		}
+		var fs []iadmin.NodeFiles
+		nodectlJSON(t, from.socket, &fs, "files")
+		opens := map[string]int{}
+		for _, n := range fs {
+			for _, f := range n.Files {
+				if f.Path == "cluster.bin" {
+					opens[n.Node]++
+				}
+			}
+		}
+		if fmt.Sprint(opens) != "map[n2:1 n3:1]" {
+			t.Errorf("files from %s: opens of cluster.bin by node %v", from.name, opens)
+		}
+	}
+
+	if out, code := nodectl(t, n1.socket, "", "kill", fmt.Sprintf("%#x", r2.sid)); code != 0 || !strings.Contains(out, "n2: session") {
+		t.Fatalf("kill through n1 (exit %d): %s", code, out)
+	}
+	eventually(t, "n2's lock to be released cluster-wide", func() bool {
+		s, err := r3.lock(f3, 50, 1, true)
+		return err == nil && s == 0
+	})
+	var ls []iadmin.NodeLocks
+	nodectlJSON(t, n1.socket, &ls, "locks")
+	for _, n := range ls {
+		for _, l := range n.Locks {
+			if n.Node != "n3" || l.Offset != 50 {
+				t.Errorf("after kill: lock %+v under %s", l, n.Node)
+			}
+		}
+	}
+
+	n3.stop(t)
+	eventually(t, "n3 to show as down", func() bool {
+		out, code := nodectl(t, n1.socket, "", "status")
+		return code == 3 && strings.Contains(out, "n3") && strings.Contains(out, "down")
+	})
 }

@@ -225,6 +225,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // configNode is a `noded -config` node of a multi-node test.
 type configNode struct {
 	name, socket, smbAddr, adminAddr string
+	gossipAddr, rpcAddr               string
 	cmd                              *exec.Cmd
 	done                             chan struct{}
 }
@@ -233,6 +234,14 @@ type configNode struct {
 // directory; every node lists every other as an admin peer (TCP with a
 // shared token). Users: user/pass on every node.
 func startCluster(t *testing.T, names []string, user, pass string) []*configNode {
+	return startClusterOpts(t, names, user, pass, false)
+}
+
+// startClusterOpts is startCluster; with lockdb every node also has a
+// [cluster] section (gossip, RPC, recovery lock in the shared directory),
+// so locks are cluster-wide and users live in the replicated table (which
+// starts empty: user and pass are then not installed).
+func startClusterOpts(t *testing.T, names []string, user, pass string, lockdb bool) []*configNode {
 	t.Helper()
 	bin := testenv.BuildNoded(t)
 	dir := shortDir(t)
@@ -247,8 +256,10 @@ func startCluster(t *testing.T, names []string, user, pass string) []*configNode
 	nodes := make([]*configNode, len(names))
 	for i, name := range names {
 		nodes[i] = &configNode{name: name, socket: filepath.Join(dir, name+".sock"),
-			smbAddr:   fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
-			adminAddr: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}
+			smbAddr:    fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
+			adminAddr:  fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
+			gossipAddr: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
+			rpcAddr:    fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}
 	}
 	h := auth.NTHash(pass)
 	for _, n := range nodes {
@@ -281,6 +292,25 @@ tcp = %q
 token_file = %q
 peers = [%s]
 `, n.name, state, n.smbAddr, shared, n.socket, n.adminAddr, token, strings.Join(peers, ", "))
+		if lockdb {
+			var gossipPeers []string
+			for _, p := range nodes {
+				if p != n {
+					gossipPeers = append(gossipPeers, fmt.Sprintf("%q", p.gossipAddr))
+				}
+			}
+			conf += fmt.Sprintf(`
+[cluster]
+shared_dir = %q
+gossip = %q
+rpc = %q
+peers = [%s]
+fence_timeout = "4s"
+lease = "1s"
+heartbeat = "200ms"
+rpc_timeout = "1s"
+`, filepath.Join(shared, ".shoal"), n.gossipAddr, n.rpcAddr, strings.Join(gossipPeers, ", "))
+		}
 		cfg := filepath.Join(state, "shoal.toml")
 		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
