@@ -225,7 +225,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // configNode is a `noded -config` node of a multi-node test.
 type configNode struct {
 	name, socket, smbAddr, adminAddr string
-	gossipAddr, rpcAddr               string
+	gossipAddr, rpcAddr              string
 	cmd                              *exec.Cmd
 	done                             chan struct{}
 }
