@@ -59,6 +59,7 @@ type Cluster struct {
 	epoch        context.Context // cancelled at every state change
 	epochCancel  context.CancelFunc
 	changed      chan struct{} // closed at every state change
+	leased       chan struct{} // closed when the lease becomes valid again
 	tbl          *table.Table
 	timers       map[uint64]*time.Timer // break seq → timeout, this table's
 	owned        map[table.Key]*ownedKey
@@ -122,6 +123,7 @@ func New(cfg Config, owner Owner) (*Cluster, error) {
 		renewed: make(map[string]time.Time),
 		backoff: make(map[string]time.Time),
 		changed: make(chan struct{}),
+		leased:  make(chan struct{}),
 		kick:    make(chan struct{}, 1),
 		renewCh: make(chan struct{}, 1),
 		tbl:     table.New(table.Config{Shards: 64, Logger: log}),

@@ -55,6 +55,31 @@ func (c *Cluster) execHome(ctx context.Context, gen uint64, kind Kind, req *keyR
 	for {
 		c.homeMu.RLock()
 		tbl, changed, err := c.homeState(gen, k)
+		c.mu.Lock()
+		behind := errors.Is(err, ErrStaleGeneration) && gen > c.gen && !c.closed
+		c.mu.Unlock()
+		if errors.Is(err, ErrNoLease) || behind {
+			// Thawed in this generation but the lease renewal is still
+			// on its way, or the requester heard of the commit before
+			// us (right after a commit): wait for it briefly rather than
+			// send the requester into a retry loop.
+			c.mu.Lock()
+			leased, changed := c.leased, c.changed
+			c.mu.Unlock()
+			c.homeMu.RUnlock()
+			t := time.NewTimer(2 * c.cfg.HeartbeatInterval)
+			select {
+			case <-leased:
+				t.Stop()
+				continue
+			case <-changed:
+				t.Stop()
+				continue
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			return homeRes{}, err
+		}
 		if err != nil {
 			c.homeMu.RUnlock()
 			return homeRes{}, err

@@ -81,7 +81,12 @@ func (c *Cluster) renewOnce() {
 		c.lastContact = t0
 	}
 	if c.gen == gen && !c.frozen && !c.closed {
+		had := c.leaseValidLocked()
 		c.leaseUntil = t0.Add(c.cfg.LeaseDuration)
+		if !had && c.leaseValidLocked() {
+			close(c.leased) // homes waiting for their first lease go on
+			c.leased = make(chan struct{})
+		}
 	}
 	var r renewRep
 	if decode(rep.Body, &r) == nil && r.UsersVersion > c.st.usersVersion() {

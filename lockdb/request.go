@@ -56,6 +56,7 @@ func (c *Cluster) waitServing(ctx context.Context) (serving, error) {
 // thawed, otherwise the answer is discarded (the home's table was thrown
 // away with that generation) and the request is retried.
 func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(homeRes)) (homeRes, error) {
+	backoff := time.Millisecond
 	for {
 		st, err := c.waitServing(ctx)
 		if err != nil {
@@ -127,7 +128,8 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			// The home refused without acting (stale generation, no
 			// lease yet, closing): try again after the next change or a
 			// moment, for a lease that is about to be renewed.
-			t := time.NewTimer(c.cfg.HeartbeatInterval / 4)
+			t := time.NewTimer(backoff)
+			backoff = min(2*backoff, c.cfg.HeartbeatInterval/4)
 			select {
 			case <-st.changed:
 			case <-t.C:

@@ -29,6 +29,7 @@ func main() {
 	par := flag.Int("par", 16, "concurrent clients for the throughput run")
 	kills := flag.Int("kills", 5, "kill -9 runs per victim kind")
 	bin := flag.String("testnode", "", "testnode binary (default: go build it)")
+	prod := flag.Bool("prod", true, "production timings (DefaultConfig); false: TestConfig")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "shoal-bench-lockdb-")
 	check(err)
@@ -42,14 +43,18 @@ func main() {
 		}
 	}
 
-	pc, err := proccluster.Start(*bin, filepath.Join(dir, "rt"), 3)
+	var args []string
+	if *prod {
+		args = append(args, "-prod")
+	}
+	pc, err := proccluster.Start(*bin, filepath.Join(dir, "rt"), 3, args...)
 	check(err)
 	for _, nd := range pc.Nodes {
 		_, err := nd.Do("wait-members 3", 30*time.Second)
 		check(err)
 	}
 	a := pc.Nodes[0]
-	fmt.Printf("lock+unlock round trips, 3 processes on 127.0.0.1, requester %s\n", a.Name)
+	fmt.Printf("lock+unlock round trips, 3 processes on 127.0.0.1, requester %s, prod timings %v\n", a.Name, *prod)
 	for _, home := range []string{a.Name, pc.Nodes[1].Name} {
 		kind := "local home"
 		if home != a.Name {
@@ -72,7 +77,7 @@ func main() {
 	for _, victim := range []string{"non-coordinator", "coordinator"} {
 		var ds []time.Duration
 		for r := 0; r < *kills; r++ {
-			d, err := killRun(*bin, filepath.Join(dir, fmt.Sprintf("k-%s-%d", victim, r)), victim == "coordinator")
+			d, err := killRun(*bin, filepath.Join(dir, fmt.Sprintf("k-%s-%d", victim, r)), victim == "coordinator", args)
 			check(err)
 			ds = append(ds, d)
 		}
@@ -84,8 +89,8 @@ func main() {
 // killRun starts three nodes, lets the victim hold a lock on a key homed
 // on a survivor while another survivor waits for it, kills the victim with
 // SIGKILL and times the grant.
-func killRun(bin, dir string, coordinator bool) (time.Duration, error) {
-	pc, err := proccluster.Start(bin, dir, 3)
+func killRun(bin, dir string, coordinator bool, args []string) (time.Duration, error) {
+	pc, err := proccluster.Start(bin, dir, 3, args...)
 	if err != nil {
 		return 0, err
 	}

@@ -35,6 +35,8 @@ type Cluster struct {
 	Dir    string
 	Nodes  []*Node
 	Stderr io.Writer // copy of every node's log, may be nil
+	// Args are extra testnode flags (e.g. "-prod").
+	Args []string
 }
 
 // FreePort returns a free TCP port on 127.0.0.1 (racy but good enough for
@@ -50,10 +52,10 @@ func FreePort() (int, error) {
 
 // Start launches n nodes named node1..nodeN and waits until each printed
 // "ready" (its first generation); node i>1 joins through node1's gossip.
-func Start(bin, dir string, n int) (*Cluster, error) {
+func Start(bin, dir string, n int, args ...string) (*Cluster, error) {
 	var lastErr error
 	for try := 0; try < 4; try++ {
-		c := &Cluster{Bin: bin, Dir: filepath.Join(dir, fmt.Sprintf("run%d", try))}
+		c := &Cluster{Bin: bin, Dir: filepath.Join(dir, fmt.Sprintf("run%d", try)), Args: args}
 		seen := map[int]bool{}
 		port := func() (int, error) {
 			for {
@@ -105,8 +107,9 @@ func (c *Cluster) launch(i int) error {
 	state := filepath.Join(c.Dir, nd.Name)
 	shared := filepath.Join(c.Dir, "shared")
 	os.MkdirAll(shared, 0o755)
-	cmd := exec.Command(c.Bin, "-name", nd.Name, "-state", state, "-shared", shared,
-		"-gossip", nd.Gossip, "-rpc", nd.RPC, "-peers", strings.Join(peers, ","))
+	args := append([]string{"-name", nd.Name, "-state", state, "-shared", shared,
+		"-gossip", nd.Gossip, "-rpc", nd.RPC, "-peers", strings.Join(peers, ",")}, c.Args...)
+	cmd := exec.Command(c.Bin, args...)
 	logf, err := os.OpenFile(filepath.Join(c.Dir, nd.Name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err

@@ -42,6 +42,7 @@ func main() {
 		rpc    = flag.String("rpc", "", "rpc addr")
 		peers  = flag.String("peers", "", "comma-separated gossip peers")
 		debug  = flag.Bool("debug", false, "debug logs")
+		prod   = flag.Bool("prod", false, "production timings (DefaultConfig) instead of TestConfig")
 	)
 	flag.Parse()
 	lvl := slog.LevelInfo
@@ -50,6 +51,10 @@ func main() {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
 	cfg := lockdb.TestConfig(*name, *state, *shared)
+	if *prod {
+		cfg = lockdb.DefaultConfig()
+		cfg.Node, cfg.StateDir, cfg.SharedDir = *name, *state, *shared
+	}
 	cfg.Gossip, cfg.RPC, cfg.Logger = *gossip, *rpc, log
 	if *peers != "" {
 		cfg.Peers = strings.Split(*peers, ",")
