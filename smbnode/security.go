@@ -150,9 +150,27 @@ func (r *request) mappedSD(info vfs.Info) (*secdesc.Descriptor, error) {
 	return d, nil
 }
 
-// effectiveSD is o's stored descriptor, or its mapped one.
-func (r *request) effectiveSD(o *open, info vfs.Info) (d *secdesc.Descriptor, stored bool, err error) {
-	d, err = loadSD(o.f)
+// sdFile is the file that carries o's descriptor: o's own, or for a
+// named stream its base file's (opened here; done closes it).
+func sdFile(o *open) (f *os.File, done func(), err error) {
+	o.mu.Lock()
+	base := o.baseRel
+	isStream := o.stream != ""
+	o.mu.Unlock()
+	if !isStream {
+		return o.f, func() {}, nil
+	}
+	f, err = o.fs().OpenFile(base, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
+}
+
+// effectiveSD is the stored descriptor of f (o's file or its stream's
+// base), or its mapped one.
+func (r *request) effectiveSD(o *open, f *os.File, info vfs.Info) (d *secdesc.Descriptor, stored bool, err error) {
+	d, err = loadSD(f)
 	if err != nil {
 		r.c.log.Warn("unreadable security descriptor", "path", o.name, "err", err)
 		return nil, false, wire.StatusInvalidSecurityDescr
@@ -170,7 +188,17 @@ func (r *request) getSecurity(o *open, info vfs.Info, secInfo uint32) ([]byte, e
 	if o.f == nil {
 		return nil, wire.StatusNotSupported
 	}
-	d, _, err := r.effectiveSD(o, info)
+	f, done, err := sdFile(o)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	if f != o.f {
+		if info, err = vfs.StatFile(f); err != nil {
+			return nil, err
+		}
+	}
+	d, _, err := r.effectiveSD(o, f, info)
 	if err != nil {
 		return nil, err
 	}
@@ -194,15 +222,20 @@ func (r *request) setSecurity(o *open, secInfo uint32, sd []byte) error {
 	if secInfo == 0 {
 		return nil
 	}
-	info, err := vfs.StatFile(o.f)
+	f, done, err := sdFile(o)
 	if err != nil {
 		return err
 	}
-	cur, _, err := r.effectiveSD(o, info)
+	defer done()
+	info, err := vfs.StatFile(f)
 	if err != nil {
 		return err
 	}
-	return storeSD(o.f, secdesc.Merge(cur, in, secInfo))
+	cur, _, err := r.effectiveSD(o, f, info)
+	if err != nil {
+		return err
+	}
+	return storeSD(f, secdesc.Merge(cur, in, secInfo))
 }
 
 // checkAccess decides an open of the existing file or directory f at rel
@@ -263,6 +296,26 @@ func (r *request) checkAccess(f *os.File, rel string, disp, desired, shareGrante
 		return 0, wire.StatusAccessDenied
 	}
 	return shareGranted, nil
+}
+
+// checkStreamAccess decides an open of a named stream of the file at
+// baseRel by its base file's descriptor (a stream has none of its own):
+// it refuses what checkAccess would refuse on the base for the same
+// request. Otherwise it returns the mask the stream open's access must be
+// cut down to: what the base grants when desired holds MAXIMUM_ALLOWED,
+// every bit otherwise (the rights asked for are all granted).
+func (r *request) checkStreamAccess(baseRel string, disp, desired uint32) (uint32, error) {
+	f, err := r.tree.share.fs.OpenFile(baseRel, os.O_RDONLY, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	want := secdesc.FileMapping.Map(desired)
+	if want&secdesc.MaximumAllowed == 0 {
+		_, err := r.checkAccess(f, baseRel, disp, desired, want)
+		return ^uint32(0), err
+	}
+	return r.checkAccess(f, baseRel, disp, desired, want&^secdesc.MaximumAllowed|secdesc.FileAllAccess)
 }
 
 // checkCreate decides whether this request may create rel: the parent
@@ -332,8 +385,11 @@ func (r *request) maximalAccess(o *open, shareMax uint32) uint32 {
 // the file stays mapped. A context that does not parse gives
 // STATUS_INVALID_SECURITY_DESCR; the caller undoes the create.
 func (r *request) inheritSecurity(o *open, sdBuf []byte) error {
-	if o.f == nil {
-		return nil
+	o.mu.Lock()
+	isStream := o.stream != ""
+	o.mu.Unlock()
+	if o.f == nil || isStream {
+		return nil // a stream is covered by its base file's descriptor
 	}
 	var creator *secdesc.Descriptor
 	if sdBuf != nil {

@@ -377,6 +377,54 @@ func TestInheritSecurity(t *testing.T) {
 	}
 }
 
+func TestStreamSecurity(t *testing.T) {
+	e := newSecEnv(t)
+	base := e.create(e.alice, "f", false)
+	data := e.create(e.alice, "stream-data", false) // where the stream's bytes live
+	st := &open{tree: e.alice.tree, sess: e.alice.sess, conn: e.alice.c, f: data.f, rel: "stream-data", name: "f:s",
+		stream: "s", baseRel: "f"}
+
+	// Setting through the stream handle stores on the base file.
+	e.set(e.alice, st, secdesc.DACLSecurityInformation, dacl(allow(0, secdesc.FileGenericRead, e.aliceSID)))
+	if d, err := loadSD(base.f); err != nil || d == nil || len(d.DACL.ACEs) != 1 {
+		t.Fatalf("base descriptor after a set through its stream: %+v %v", d, err)
+	}
+	if d, _ := loadSD(data.f); d != nil {
+		t.Errorf("stream data file got a descriptor of its own")
+	}
+	if d := e.get(e.bob, st, secdesc.DACLSecurityInformation); len(d.DACL.ACEs) != 1 || d.DACL.ACEs[0].Mask != secdesc.FileGenericRead {
+		t.Errorf("stream handle reads %+v, want the base's DACL", d.DACL)
+	}
+	if err := e.alice.inheritSecurity(st, (&secdesc.Descriptor{}).Bytes()); err != nil {
+		t.Errorf("inheritSecurity on a stream: %v", err)
+	}
+
+	tests := []struct {
+		name    string
+		r       *request
+		disp    uint32
+		desired uint32
+		want    uint32
+		denied  bool
+	}{
+		{"read", e.alice, wire.FileOpen, secdesc.FileReadData, ^uint32(0), false},
+		{"write", e.alice, wire.FileOpen, secdesc.FileWriteData, 0, true},
+		{"overwrite", e.alice, wire.FileOverwriteIf, secdesc.FileReadData, 0, true},
+		{"maximum allowed", e.alice, wire.FileOpen, secdesc.MaximumAllowed,
+			secdesc.FileGenericRead | secdesc.WriteDAC | secdesc.Delete, false},
+		{"bob", e.bob, wire.FileOpen, secdesc.FileReadData, 0, true},
+	}
+	for _, tc := range tests {
+		got, err := tc.r.checkStreamAccess("f", tc.disp, tc.desired)
+		switch {
+		case tc.denied && !errors.Is(err, wire.StatusAccessDenied):
+			t.Errorf("%s: %#x, %v; want STATUS_ACCESS_DENIED", tc.name, got, err)
+		case !tc.denied && (err != nil || got != tc.want):
+			t.Errorf("%s: %#x, %v; want %#x", tc.name, got, err, tc.want)
+		}
+	}
+}
+
 func TestTokens(t *testing.T) {
 	e := newSecEnv(t)
 	if got := e.alice.token(); got.User != e.aliceSID || !got.Has(secdesc.AuthenticatedUsers) || !got.Has(secdesc.Everyone) {
