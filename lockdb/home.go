@@ -167,10 +167,11 @@ func (c *Cluster) armBreaks(tbl *table.Table, breaks []table.Break) {
 		if !ok {
 			continue // owner not in this generation: its records are going
 		}
+		gen := c.gen
 		c.goTrackedLocked(func() {
 			ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RPCTimeout)
 			defer cancel()
-			if _, err := c.call(ctx, owner, kindBreak, 0, b); err != nil {
+			if _, err := c.call(ctx, owner, kindBreak, gen, b); err != nil {
 				c.log.Info("break not delivered", "owner", b.Owner, "key", b.Key.String(), "err", err)
 			}
 		})
@@ -201,6 +202,13 @@ func (c *Cluster) handleBreak(ctx context.Context, m Message) Message {
 		return reply(0, nil, err)
 	}
 	c.mu.Lock()
+	if m.Gen != c.gen && (c.pend == nil || m.Gen != c.pend.gen) {
+		// Decided by a home of another generation (or we have not heard
+		// of its commit and are not recovering into it): the current
+		// home decides again if the conflict is still there.
+		c.mu.Unlock()
+		return reply(c.gen, nil, ErrStaleGeneration)
+	}
 	if !c.applyBreakLocked(b) {
 		// The break overtook the reply that granted what it breaks.
 		c.early[b.Key] = append(c.early[b.Key], b)

@@ -377,6 +377,7 @@ func (c *Cluster) resetHomeLocked() {
 		delete(c.timers, s)
 	}
 	c.tbl = table.New(table.Config{Shards: 64, Logger: c.log})
+	c.early = make(map[table.Key][]table.Break)
 }
 
 // handleReassert pushes this member's owned records to their homes under
