@@ -76,7 +76,9 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			if err == nil {
 				err = replyErr(m)
 				if err == nil && kind != kindCheckIO {
-					err = decode(m.Body, &res)
+					if err = decode(m.Body, &res); err != nil {
+						replied = false // it acted, but we cannot tell how
+					}
 				}
 			}
 		}
@@ -102,27 +104,30 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			}
 			continue
 		}
-		if ctx.Err() != nil {
-			return homeRes{}, ctx.Err()
-		}
-		if st.epoch.Err() != nil {
-			// Our generation ended: whatever the home did went with its
-			// table. Try again under the next one.
-			continue
-		}
-		if !replied {
-			// The home may or may not have acted (the reply was lost): a
-			// retry in this generation could grant twice, and a grant we
-			// never recorded would linger at the home. Ask for a new
-			// generation, which rebuilds every table from the owners, and
-			// wait for it.
+		if !replied && st.epoch.Err() == nil {
+			// The home may or may not have acted (the reply was lost or
+			// came too late): a retry in this generation could grant
+			// twice, and a grant we never recorded would linger at the
+			// home. Ask for a new generation, which rebuilds every table
+			// from the owners, and wait for it.
 			c.requestRecovery(st.gen)
+			if ctx.Err() != nil {
+				return homeRes{}, ctx.Err()
+			}
 			select {
 			case <-st.changed:
 				continue
 			case <-ctx.Done():
 				return homeRes{}, ctx.Err()
 			}
+		}
+		if ctx.Err() != nil {
+			return homeRes{}, ctx.Err()
+		}
+		if st.epoch.Err() != nil {
+			// Our generation ended: whatever the home did went with its
+			// table (or, if we were fenced, with the next one). Try again.
+			continue
 		}
 		if retryable(err) || errors.Is(err, ErrClosed) || errors.Is(err, context.Canceled) {
 			// The home refused without acting (stale generation, no
