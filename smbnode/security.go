@@ -215,6 +215,7 @@ func (r *request) setSecurity(o *open, secInfo uint32, sd []byte) error {
 	}
 	in, err := secdesc.Parse(sd)
 	if err != nil {
+		r.c.log.Debug("refused security descriptor", "path", o.name, "err", err, "len", len(sd))
 		return wire.StatusInvalidSecurityDescr
 	}
 	in.Canonicalize(secdesc.FileMapping)

@@ -33,9 +33,11 @@ const (
 	inheritFlags = ObjectInherit | ContainerInherit | NoPropagateInherit | InheritOnly
 )
 
-// ACL revisions (MS-DTYP 2.4.5).
+// ACL revisions (MS-DTYP 2.4.5). MS-DTYP names 2 and 4; Windows also
+// accepts ACL_REVISION3, and Samba's smbcacls sends it.
 const (
 	ACLRevision   uint8 = 2 // ACL_REVISION
+	ACLRevision3  uint8 = 3 // ACL_REVISION3
 	ACLRevisionDS uint8 = 4 // ACL_REVISION_DS: may hold object ACEs
 )
 
@@ -153,7 +155,7 @@ func parseACL(b []byte) (*ACL, error) {
 	rev := b[0]
 	size := int(binary.LittleEndian.Uint16(b[2:]))
 	count := int(binary.LittleEndian.Uint16(b[4:]))
-	if rev != ACLRevision && rev != ACLRevisionDS {
+	if rev < ACLRevision || rev > ACLRevisionDS {
 		return nil, fmt.Errorf("%w: revision %d", ErrInvalidACL, rev)
 	}
 	if size < aclHeader {

@@ -102,6 +102,15 @@ func TestParseVectors(t *testing.T) {
 	}
 }
 
+func TestACLRevision3(t *testing.T) {
+	// smbcacls -S sends ACL_REVISION3; it must come back as sent.
+	d := &Descriptor{Control: DACLPresent, DACL: &ACL{Revision: ACLRevision3, ACEs: []ACE{{Type: AccessAllowed, Mask: FileGenericRead, SID: Everyone}}}}
+	back, err := Parse(d.Bytes())
+	if err != nil || back.DACL.Revision != ACLRevision3 {
+		t.Fatalf("revision 3 ACL: %v, %+v", err, back)
+	}
+}
+
 func TestNullAndEmptyDACL(t *testing.T) {
 	// Header only, DACL_PRESENT, no offsets: a NULL DACL.
 	null := unhex(t, "0100048000000000000000000000000000000000")
@@ -153,7 +162,8 @@ func TestParseErrors(t *testing.T) {
 		{"owner SID revision", patch(0x14, 2), ErrInvalidSID},
 		{"owner SID 16 subauths", patch(0x15, 16), ErrInvalidSID},
 		{"dacl offset past end", patch(16, 0xff, 0x0f), ErrTruncated},
-		{"acl revision 3", patch(0x4c, 3), ErrInvalidACL},
+		{"acl revision 1", patch(0x4c, 1), ErrInvalidACL},
+		{"acl revision 5", patch(0x4c, 5), ErrInvalidACL},
 		{"acl size too small", patch(0x4c+2, 4, 0), ErrInvalidACL},
 		{"acl size past end", patch(0x4c+2, 0x55, 0), ErrTruncated},
 		{"ace count cannot fit", patch(0x4c+4, 0xff, 0), ErrInvalidACL},
