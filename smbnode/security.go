@@ -18,6 +18,14 @@ package smbnode
 // so the user who first sets one becomes its owner unless the descriptor
 // sent names another.
 //
+// Call sites: QUERY_INFO and SET_INFO (SMB2_0_INFO_SECURITY) call
+// getSecurity and setSecurity. The create path calls checkCreate before
+// creating a file or directory, checkAccess after opening an existing one
+// (before share modes are decided and before any truncation),
+// checkStreamAccess for a named stream (whose descriptor is its base
+// file's), inheritSecurity once a create succeeded (with the SD create
+// context, if any), and maximalAccess for the MxAc create context.
+//
 // Users map to S-1-5-21-<domain>-<rid> (secdesc.DomainSID of the server
 // name, secdesc.UserSID of the user name): stable across nodes and
 // restarts. A session's token is its user SID plus Everyone and
