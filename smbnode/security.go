@@ -372,14 +372,25 @@ func (r *request) parentMaxAllowed(rel string) (uint32, error) {
 }
 
 // maximalAccess is what the MxAc create context reports for an open of
-// o's file: the share's maximal access (shareMax, less what a read-only
-// file refuses), cut down to what a stored DACL grants.
+// o's file (for a stream: its base file): the share's maximal access
+// (shareMax, less what a read-only file refuses), cut down to what a
+// stored DACL grants; nothing when the descriptor cannot be read.
 func (r *request) maximalAccess(o *open, shareMax uint32) uint32 {
 	if o.f == nil {
 		return shareMax
 	}
-	rel, _ := o.path()
-	got, err := r.checkAccess(o.f, rel, wire.FileOpen, secdesc.MaximumAllowed, shareMax)
+	f, done, err := sdFile(o)
+	if err != nil {
+		return 0
+	}
+	defer done()
+	o.mu.Lock()
+	rel := o.rel
+	if o.stream != "" {
+		rel = o.baseRel
+	}
+	o.mu.Unlock()
+	got, err := r.checkAccess(f, rel, wire.FileOpen, secdesc.MaximumAllowed, shareMax)
 	if err != nil {
 		return 0
 	}

@@ -400,6 +400,12 @@ func TestStreamSecurity(t *testing.T) {
 	if d := e.get(e.bob, st, secdesc.DACLSecurityInformation); len(d.DACL.ACEs) != 1 || d.DACL.ACEs[0].Mask != secdesc.FileGenericRead {
 		t.Errorf("stream handle reads %+v, want the base's DACL", d.DACL)
 	}
+	if got := e.alice.maximalAccess(st, accessAll); got != secdesc.FileGenericRead|secdesc.WriteDAC|secdesc.Delete {
+		t.Errorf("MxAc of the stream = %#x, want what the base grants", got)
+	}
+	if got := e.bob.maximalAccess(st, accessAll); got != secdesc.Delete|secdesc.FileReadAttributes {
+		t.Errorf("bob's MxAc of the stream = %#x, want DELETE|READ_ATTRIBUTES (from the mapped parent)", got)
+	}
 	if err := e.alice.inheritSecurity(st, (&secdesc.Descriptor{}).Bytes()); err != nil {
 		t.Errorf("inheritSecurity on a stream: %v", err)
 	}
