@@ -355,12 +355,15 @@ func (r *request) parentGrants(rel string, mask uint32) (bool, error) {
 // parentMaxAllowed is every right the directory holding rel grants this
 // request's user: everything when it has no stored descriptor, nothing
 // for the share root (which has no parent) or when its descriptor cannot
-// be read.
+// be read. A parent that is gone gives vfs.ErrPathNotFound.
 func (r *request) parentMaxAllowed(rel string) (uint32, error) {
 	if _, ok := parentRel(rel); !ok {
 		return 0, nil
 	}
 	d, err := r.loadParentSD(r.tree.share.fs, rel)
+	if errors.Is(err, vfs.ErrNotExist) || errors.Is(err, vfs.ErrPathNotFound) {
+		return 0, vfs.ErrPathNotFound // removed under us
+	}
 	if err != nil {
 		r.c.log.Warn("unreadable parent security descriptor", "path", rel, "err", err)
 		return 0, nil

@@ -301,6 +301,9 @@ func TestCheckCreate(t *testing.T) {
 	if err := e.alice.checkCreate("d/x", false); err != nil {
 		t.Errorf("create in a mapped directory: %v", err)
 	}
+	if err := e.alice.checkCreate("gone/x", false); !errors.Is(err, vfs.ErrPathNotFound) {
+		t.Errorf("create in a missing directory: %v, want vfs.ErrPathNotFound", err)
+	}
 	// Files may be added, subdirectories not; bob may do neither.
 	e.set(e.alice, dir, secdesc.DACLSecurityInformation,
 		dacl(allow(0, secdesc.FileAddFile|secdesc.ReadControl, e.aliceSID)))
