@@ -11,11 +11,13 @@
 //
 //   - Merge applies a SET_INFO descriptor to a stored one, changing only the
 //     parts the SecurityInformation bits name (owner, group, DACL, SACL).
+//   - Canonicalize maps generic rights and folds DACL_AUTO_INHERIT_REQ in
+//     a descriptor a client sets, as Windows and Samba store it.
 //   - Filter keeps only the parts a QUERY_INFO asks for.
 //   - Inherit builds the descriptor of a new file or directory from its
 //     parent's (MS-DTYP 2.5.3.4, simplified: CONTAINER_INHERIT,
 //     OBJECT_INHERIT, INHERIT_ONLY, NO_PROPAGATE_INHERIT, CREATOR OWNER and
-//     CREATOR GROUP).
+//     CREATOR GROUP, INHERITED only under an auto-inherited parent).
 //   - MaxAllowed and Check evaluate a DACL for a Token (MS-DTYP 2.5.3.2,
 //     simplified: no privileges, no restricted SIDs, no conditional ACEs).
 //
