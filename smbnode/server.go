@@ -97,6 +97,11 @@ func New(cfg Config) (*Server, error) {
 	rand.Read(r[:])
 	// Session ids start at a random high half so ids from before a restart are not reused.
 	s.nextSessionID.Store(uint64(r[0])<<40 | uint64(r[1])<<32)
+	// Open ids likewise, so a restarted node never reuses an id that a
+	// lock database home may still hold for its previous run.
+	var o [3]byte
+	rand.Read(o[:])
+	s.nextOpenID.Store(uint64(o[0])<<48 | uint64(o[1])<<40 | uint64(o[2])<<32)
 	return s, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"shoal/internal/admin"
+	"shoal/lockdb"
 	"shoal/maildirsvc"
 	"shoal/smbnode"
 )
@@ -27,6 +28,10 @@ type fileConfig struct {
 	meta toml.MetaData
 	// lmtpSet reports whether the file has an [lmtp] section.
 	lmtpSet bool
+	// clusterSet reports a [cluster] section: the node joins a lockdb
+	// cluster (without one it is a single node with a local lock table).
+	clusterSet    bool
+	ClusterConfig lockdb.Config `toml:"-"`
 }
 
 type adminConfig struct {
@@ -69,10 +74,14 @@ func loadConfig(path string) (*fileConfig, error) {
 		return nil, &configError{path, err.Error()}
 	}
 	cfg.meta = meta
-	for _, k := range meta.Undecoded() {
-		if len(k) > 0 && k[0] == "cluster" {
-			continue // decoded by the lock database
+	cfg.clusterSet = meta.IsDefined("cluster")
+	if cfg.clusterSet {
+		cfg.ClusterConfig = lockdb.DefaultConfig()
+		if err := meta.PrimitiveDecode(cfg.Cluster, &cfg.ClusterConfig); err != nil {
+			return nil, &configError{path, "cluster: " + err.Error()}
 		}
+	}
+	for _, k := range meta.Undecoded() {
 		return nil, &configError{path, fmt.Sprintf("%s: unknown key", k.String())}
 	}
 	cfg.lmtpSet = meta.IsDefined("lmtp")
@@ -92,6 +101,13 @@ func loadConfig(path string) (*fileConfig, error) {
 	if cfg.lmtpSet {
 		cfg.LMTP.Node = cfg.Node
 		if err := cfg.LMTP.Validate(); err != nil {
+			return nil, &configError{path, err.Error()}
+		}
+	}
+	if cfg.clusterSet {
+		cfg.ClusterConfig.Node = cfg.Node
+		cfg.ClusterConfig.StateDir = cfg.StateDir
+		if err := cfg.ClusterConfig.Validate(); err != nil {
 			return nil, &configError{path, err.Error()}
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"syscall"
 
+	"shoal/lockdb"
 	"shoal/maildirsvc"
 	"shoal/smbnode"
 	"shoal/smbnode/auth"
@@ -184,13 +185,27 @@ func configNode(path string, logger *slog.Logger) (*node, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, &configError{path, fmt.Sprintf("state_dir: %v", err)}
 	}
-	users, err := loadUsersFile(filepath.Join(cfg.StateDir, "users"))
-	if err != nil {
-		return nil, err
-	}
-	cfg.SMB.Users = users
 	cfg.SMB.Node = cfg.Node
 	cfg.SMB.Logger = logger.With("svc", "smb")
+	var cluster *lockdb.Cluster
+	owner := &smbnode.Owner{}
+	if cfg.clusterSet {
+		// The lock database decides every grant and holds the replicated
+		// user table.
+		cfg.ClusterConfig.Logger = logger.With("svc", "lockdb")
+		cluster, err = lockdb.New(cfg.ClusterConfig, owner)
+		if err != nil {
+			return nil, fmt.Errorf("cluster: %w", err)
+		}
+		cfg.SMB.Locker = &smbnode.ClusterLocker{C: cluster}
+		cfg.SMB.Users = foldUsers{cluster.Users()}
+	} else {
+		users, err := loadUsersFile(filepath.Join(cfg.StateDir, "users"))
+		if err != nil {
+			return nil, err
+		}
+		cfg.SMB.Users = users
+	}
 	var lmtpCfg *maildirsvc.Config
 	if cfg.lmtpSet {
 		cfg.LMTP.Logger = logger.With("svc", "lmtp")
@@ -198,9 +213,22 @@ func configNode(path string, logger *slog.Logger) (*node, error) {
 	}
 	n, err := newNode(cfg.SMB, lmtpCfg, logger.With("node", cfg.Node))
 	if err != nil {
+		if cluster != nil {
+			cluster.Close()
+		}
 		return nil, err
 	}
-	return n, n.startConfigAdmin(path, cfg, nil)
+	if cluster != nil {
+		owner.S.Store(n.smb)
+		if err := cluster.Start(context.Background()); err != nil {
+			n.smbLn.Close()
+			n.smb.Close()
+			cluster.Close()
+			return nil, fmt.Errorf("cluster: %w", err)
+		}
+		n.closers = append(n.closers, cluster.Close)
+	}
+	return n, n.startConfigAdmin(path, cfg, cluster)
 }
 
 func newNode(smbCfg smbnode.Config, lmtpCfg *maildirsvc.Config, logger *slog.Logger) (*node, error) {
@@ -320,3 +348,9 @@ func runDeliver(args []string, stdin io.Reader, stderr io.Writer) int {
 	}
 	return maildirsvc.RunDeliver(context.Background(), cfg.LMTP, *sender, fs.Args(), stdin, stderr)
 }
+
+// foldUsers looks user names up in lower case, as the replicated table
+// stores them: Windows user names are case-insensitive.
+type foldUsers struct{ u auth.Users }
+
+func (f foldUsers) NTHash(name string) ([16]byte, bool) { return f.u.NTHash(strings.ToLower(name)) }
