@@ -27,28 +27,34 @@ func handleLock(ctx context.Context, r *request) error {
 	if len(req.Locks) == 0 {
 		return wire.StatusInvalidParameter
 	}
-	unlock := req.Locks[0].Flags&wire.LockFlagUnlock != 0
-	for _, l := range req.Locks {
+	// Validate the way Windows and Samba do (smbd_smb2_lock_send): the
+	// first element decides lock or unlock; a blocking lock is allowed
+	// only first; in an unlock request a bad element fails only after the
+	// unlocks before it were done.
+	unlock := req.Locks[0].Flags == wire.LockFlagUnlock
+	for i, l := range req.Locks {
 		switch l.Flags {
+		case wire.LockFlagSharedLock, wire.LockFlagExclusiveLock:
+			if !unlock && i > 0 {
+				return wire.StatusInvalidParameter
+			}
+		case wire.LockFlagSharedLock | wire.LockFlagFailImmediately, wire.LockFlagExclusiveLock | wire.LockFlagFailImmediately:
 		case wire.LockFlagUnlock:
 			if !unlock {
 				return wire.StatusInvalidParameter
 			}
-		case wire.LockFlagSharedLock, wire.LockFlagExclusiveLock:
-			if unlock || len(req.Locks) > 1 {
-				return wire.StatusInvalidParameter
-			}
-		case wire.LockFlagSharedLock | wire.LockFlagFailImmediately, wire.LockFlagExclusiveLock | wire.LockFlagFailImmediately:
-			if unlock {
-				return wire.StatusInvalidParameter
-			}
 		default:
-			return wire.StatusInvalidParameter
+			if !unlock {
+				return wire.StatusInvalidParameter
+			}
 		}
 	}
 	locker := r.c.srv.locker
 	if unlock {
 		for _, l := range req.Locks {
+			if l.Flags != wire.LockFlagUnlock {
+				return wire.StatusInvalidParameter
+			}
 			if err := locker.Unlock(ctx, o.key, table.LockRequest{Open: o.oid, Offset: l.Offset, Length: l.Length}); err != nil {
 				return err
 			}
@@ -64,8 +70,12 @@ func handleLock(ctx context.Context, r *request) error {
 		if errors.Is(err, table.ErrLockNotGranted) && l.Flags&wire.LockFlagFailImmediately == 0 {
 			actx := r.goAsync()
 			err = locker.Lock(actx, o.key, lr, true)
-			if errors.Is(err, context.Canceled) {
+			switch {
+			case errors.Is(err, context.Canceled):
 				err = wire.StatusCancelled
+			case errors.Is(err, table.ErrNoSuchOpen):
+				// The open was closed while its lock waited.
+				err = wire.StatusRangeNotLocked
 			}
 		}
 		if err != nil {
