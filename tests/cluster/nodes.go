@@ -1,0 +1,294 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// Config describes a cluster to start.
+type Config struct {
+	// Nodes is the number of noded processes (default 3).
+	Nodes int
+	// Dir holds everything: Dir/data (the share, shared by every node),
+	// Dir/data/.shoal (recovery lock, cluster key), Dir/nK (state, config,
+	// admin socket). Keep it short: unix socket paths are limited to 108
+	// bytes.
+	Dir string
+	// Noded and Nodectl are the binaries to run.
+	Noded, Nodectl string
+	// Host is the loopback address every node listens on (default
+	// 127.0.0.1); ports are free ones picked at Start.
+	Host string
+	// Signing is the [smb] signing setting ("" = noded's default).
+	Signing string
+	// TortureHooks answers smbtorture's private FSCTLs ([smb] torture_hooks).
+	TortureHooks bool
+	// Timings of the [cluster] section; zero values leave lockdb's defaults.
+	FenceTimeout, Lease, Heartbeat, RPCTimeout time.Duration
+	// Output returns where node i's stdout and stderr go (nil = discard).
+	Output func(i int) io.Writer
+}
+
+// TestTimings are the short lockdb timings of the tests: a killed node is
+// noticed within a few seconds.
+func (c *Config) TestTimings() {
+	c.FenceTimeout, c.Lease, c.Heartbeat, c.RPCTimeout = 4*time.Second, time.Second, 200*time.Millisecond, time.Second
+}
+
+// Node is one running noded.
+type Node struct {
+	Index   int    // 0-based
+	Name    string // "n1", "n2", ...
+	SMBAddr string // host:port of its SMB listener
+	Socket  string // its admin socket
+	PID     int
+
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error // valid once done is closed
+}
+
+// Cluster is a set of running nodes over one share directory.
+type Cluster struct {
+	Nodes   []*Node
+	DataDir string // the share's directory
+	nodectl string
+}
+
+// Start writes one config per node and starts the nodes, returning once
+// every admin socket answers (AddUser then waits for the cluster to form).
+// On error the nodes already started are stopped.
+func Start(ctx context.Context, cfg Config) (*Cluster, error) {
+	if cfg.Nodes == 0 {
+		cfg.Nodes = 3
+	}
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	c := &Cluster{DataDir: filepath.Join(cfg.Dir, "data"), nodectl: cfg.Nodectl}
+	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+		return nil, err
+	}
+	type addrs struct{ smb, gossip, rpc string }
+	as := make([]addrs, cfg.Nodes)
+	for i := range as {
+		var ps [3]int
+		for k := range ps {
+			p, err := FreePort(cfg.Host)
+			if err != nil {
+				return nil, err
+			}
+			ps[k] = p
+		}
+		as[i] = addrs{fmt.Sprintf("%s:%d", cfg.Host, ps[0]), fmt.Sprintf("%s:%d", cfg.Host, ps[1]), fmt.Sprintf("%s:%d", cfg.Host, ps[2])}
+	}
+	for i := 0; i < cfg.Nodes; i++ {
+		n := &Node{Index: i, Name: fmt.Sprintf("n%d", i+1), SMBAddr: as[i].smb}
+		state := filepath.Join(cfg.Dir, n.Name)
+		if err := os.MkdirAll(state, 0o700); err != nil {
+			c.Stop()
+			return nil, err
+		}
+		n.Socket = filepath.Join(state, "noded.sock")
+		var peers []string
+		for k, a := range as {
+			if k != i {
+				peers = append(peers, fmt.Sprintf("%q", a.gossip))
+			}
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "node = %q\nstate_dir = %q\n\n[cluster]\nshared_dir = %q\ngossip = %q\nrpc = %q\npeers = [%s]\n",
+			n.Name, state, filepath.Join(c.DataDir, ".shoal"), as[i].gossip, as[i].rpc, strings.Join(peers, ", "))
+		for _, d := range []struct {
+			key string
+			v   time.Duration
+		}{{"fence_timeout", cfg.FenceTimeout}, {"lease", cfg.Lease}, {"heartbeat", cfg.Heartbeat}, {"rpc_timeout", cfg.RPCTimeout}} {
+			if d.v > 0 {
+				fmt.Fprintf(&b, "%s = %q\n", d.key, d.v.String())
+			}
+		}
+		fmt.Fprintf(&b, "\n[smb]\nlisten = %q\n", n.SMBAddr)
+		if cfg.Signing != "" {
+			fmt.Fprintf(&b, "signing = %q\n", cfg.Signing)
+		}
+		if cfg.TortureHooks {
+			b.WriteString("torture_hooks = true\n")
+		}
+		fmt.Fprintf(&b, "\n[[share]]\nname = \"data\"\npath = %q\n\n[admin]\nsocket = %q\n", c.DataDir, n.Socket)
+		conf := filepath.Join(state, "shoal.toml")
+		if err := os.WriteFile(conf, []byte(b.String()), 0o600); err != nil {
+			c.Stop()
+			return nil, err
+		}
+		n.cmd = exec.Command(cfg.Noded, "-config", conf)
+		var out io.Writer = io.Discard
+		if cfg.Output != nil {
+			out = cfg.Output(i)
+		}
+		n.cmd.Stdout, n.cmd.Stderr = out, out
+		n.cmd.WaitDelay = 5 * time.Second
+		if err := n.cmd.Start(); err != nil {
+			c.Stop()
+			return nil, err
+		}
+		n.PID = n.cmd.Process.Pid
+		n.done = make(chan struct{})
+		go func() { n.err = n.cmd.Wait(); close(n.done) }()
+		c.Nodes = append(c.Nodes, n)
+	}
+	for _, n := range c.Nodes {
+		if err := n.waitSocket(ctx); err != nil {
+			c.Stop()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (n *Node) waitSocket(ctx context.Context) error {
+	for {
+		conn, err := net.Dial("unix", n.Socket)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		select {
+		case <-n.done:
+			return fmt.Errorf("%w: %s exited: %v", ErrStart, n.Name, n.err)
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %s: admin socket %s: %v", ErrStart, n.Name, n.Socket, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// Nodectl runs nodectl against node i's socket with stdin and returns its
+// combined output and exit status.
+func (c *Cluster) Nodectl(ctx context.Context, i int, stdin string, args ...string) (string, int, error) {
+	cmd := exec.CommandContext(ctx, c.nodectl, append([]string{"-socket", c.Nodes[i].Socket}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return out.String(), ee.ExitCode(), nil
+	}
+	return out.String(), 0, err
+}
+
+// AddUser adds user through the first live node (retrying while the
+// cluster is still forming) and waits until it can log on to every live
+// node.
+func (c *Cluster) AddUser(ctx context.Context, user, pass string) error {
+	var last string
+	for added := false; !added; {
+		for _, n := range c.Nodes {
+			if n.Exited() {
+				continue
+			}
+			out, code, err := c.Nodectl(ctx, n.Index, pass+"\n", "users", "add", user)
+			if err != nil {
+				return err
+			}
+			if code == 0 {
+				added = true
+				break
+			}
+			last = strings.TrimSpace(out)
+		}
+		if !added {
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%w: users add %s: %s", ErrStart, user, last)
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}
+	for _, n := range c.Nodes {
+		if n.Exited() {
+			continue
+		}
+		for {
+			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			cl, err := Dial(dctx, n.SMBAddr, user, pass, "data")
+			cancel()
+			if err == nil {
+				cl.Close()
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%w: %s cannot log on to %s: %v", ErrStart, user, n.Name, err)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+// Exited reports whether the node's process has ended.
+func (n *Node) Exited() bool {
+	select {
+	case <-n.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Kill sends SIGKILL to the node (by PID) and waits for it to end.
+func (n *Node) Kill() {
+	if !n.Exited() {
+		n.cmd.Process.Signal(syscall.SIGKILL)
+	}
+	<-n.done
+}
+
+// Stop sends SIGTERM (SIGKILL after 10 s) and waits. It returns an error
+// when the node did not stop on SIGTERM.
+func (n *Node) Stop() error {
+	if n.Exited() {
+		return nil
+	}
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-n.done:
+		return nil
+	case <-time.After(10 * time.Second):
+		n.cmd.Process.Signal(syscall.SIGKILL)
+		<-n.done
+		return fmt.Errorf("cluster: %s (pid %d) did not stop on SIGTERM; killed", n.Name, n.PID)
+	}
+}
+
+// Stop stops every node still running and returns the first error.
+func (c *Cluster) Stop() error {
+	var first error
+	for _, n := range c.Nodes {
+		if err := n.Stop(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// FreePort returns a TCP port on host that was free a moment ago.
+func FreePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
