@@ -239,6 +239,15 @@ func (c *conn) send(msg []byte, enc *session) error {
 	var nb [4]byte
 	binary.BigEndian.PutUint32(nb[:], uint32(len(msg)))
 	c.nc.SetWriteDeadline(time.Now().Add(60 * time.Second))
+	if len(msg) >= 64<<10 {
+		// Large responses (READ data) go out with one writev, uncopied.
+		if err := c.bw.Flush(); err != nil {
+			return err
+		}
+		bufs := net.Buffers{nb[:], msg}
+		_, err := bufs.WriteTo(c.nc)
+		return err
+	}
 	c.bw.Write(nb[:])
 	c.bw.Write(msg)
 	return c.bw.Flush()

@@ -48,6 +48,8 @@ type chainState struct {
 	lastOff    int    // offset of the last response in responses
 	encrypt    *session
 	sign       []signJob
+	// pooled are large buffers to recycle once the chain is sent.
+	pooled [][]byte
 }
 
 type signJob struct {
@@ -159,6 +161,10 @@ func (c *conn) flushChain(st *chainState) error {
 	}
 	err := c.send(resp, st.encrypt)
 	st.responses, st.sign, st.lastOff = nil, nil, 0
+	for _, b := range st.pooled {
+		putFrame(b)
+	}
+	st.pooled = nil
 	return err
 }
 
@@ -404,7 +410,11 @@ func (c *conn) queueResponse(r *request, msg []byte, status wire.Status) error {
 		}
 	}
 	st.lastOff = len(st.responses)
-	st.responses = append(st.responses, msg...)
+	if len(st.responses) == 0 {
+		st.responses = msg // the first response is not copied (a READ's data)
+	} else {
+		st.responses = append(st.responses, msg...)
+	}
 	if signWith != nil {
 		st.sign = append(st.sign, signJob{off: st.lastOff, end: len(st.responses), sess: signWith})
 	}

@@ -70,6 +70,18 @@ func handleRead(ctx context.Context, r *request) error {
 	r.c.mu.Lock()
 	pad := r.c.readPadding
 	r.c.mu.Unlock()
+	if need := len(r.out) + 16 + pad + int(req.Length); need > cap(r.out) {
+		// One buffer for header and data; large ones are recycled.
+		var buf []byte
+		if need >= bigFrame {
+			buf = getFrame(need)[:len(r.out)]
+			r.chain.pooled = append(r.chain.pooled, buf)
+		} else {
+			buf = make([]byte, len(r.out), need)
+		}
+		copy(buf, r.out)
+		r.out = buf
+	}
 	start := len(r.out)
 	r.out = wire.AppendReadResponseHeader(r.out, 0, 0)
 	if pad > 0 {
@@ -77,7 +89,7 @@ func handleRead(ctx context.Context, r *request) error {
 		r.out = append(r.out, make([]byte, pad)...)
 	}
 	hdrEnd := len(r.out)
-	r.out = append(r.out, make([]byte, req.Length)...)
+	r.out = r.out[:hdrEnd+int(req.Length)]
 	n, err := o.f.ReadAt(r.out[hdrEnd:], int64(req.Offset))
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err
