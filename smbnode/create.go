@@ -50,6 +50,14 @@ func handleCreate(ctx context.Context, r *request) error {
 		return wire.StatusInvalidParameter
 	}
 	r.chain.haveFileID = false
+	dr, reconnect, durableID, createGUID, err := r.durableContexts(req)
+	if err != nil {
+		return err
+	}
+	if reconnect {
+		// Every other field of the request is ignored (3.3.5.9.7).
+		return r.reconnectDurable(ctx, req, durableID, createGUID)
+	}
 	if req.ImpersonationLevel > wire.ImpersonationDelegate {
 		return statusBadImpersonationLevel
 	}
@@ -120,6 +128,9 @@ func handleCreate(ctx context.Context, r *request) error {
 		resp.AllocationSize, resp.EndOfFile = 0, 0
 	}
 	resp.Contexts = r.createContextResponses(req, o, info)
+	if c := r.grantDurable(dr, o); c != nil {
+		resp.Contexts = append(resp.Contexts, *c)
+	}
 	r.chain.fileID, r.chain.haveFileID = o.fileID(), true
 	r.out = resp.Append(r.out)
 	if action == wire.FileCreated {
@@ -310,6 +321,7 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 			rec.LeaseEpoch = lease.Epoch
 		}
 	}
+	rec.Durable, rec.CreateGUID = r.durableRecord(req, o.isDir, &rec)
 	res, err := r.c.srv.locker.OpenFile(ctx, o.key, rec, disp)
 	if err != nil {
 		undo()

@@ -24,6 +24,11 @@ func handleLock(ctx context.Context, r *request) error {
 	if o.pipe != nil || o.isDir {
 		return wire.StatusInvalidParameter
 	}
+	replay, sequenced := r.lockSequence(o, req.LockSequence)
+	if replay {
+		r.out = (&wire.LockResponse{}).Append(r.out)
+		return nil
+	}
 	if len(req.Locks) == 0 {
 		return wire.StatusInvalidParameter
 	}
@@ -59,6 +64,7 @@ func handleLock(ctx context.Context, r *request) error {
 				return err
 			}
 		}
+		sequenced()
 		r.out = (&wire.LockResponse{}).Append(r.out)
 		return nil
 	}
@@ -86,6 +92,7 @@ func handleLock(ctx context.Context, r *request) error {
 		}
 		granted = append(granted, lr)
 	}
+	sequenced()
 	r.out = (&wire.LockResponse{}).Append(r.out)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"shoal/lockdb/table"
@@ -52,6 +53,8 @@ type open struct {
 	// lockSeq are the LockSequence replay buckets (3.3.5.14).
 	lockSeq [65]uint32
 	closed  bool
+	// durable is set when the open was granted durability (durable.go).
+	durable atomic.Pointer[durableHandle]
 }
 
 // fileID is the FileID handed to the client.
@@ -136,8 +139,8 @@ func (c *conn) closeOpen(ctx context.Context, o *open) error {
 	return o.f.Close()
 }
 
-// closeTreeOpens closes every open of a tree (TREE_DISCONNECT, LOGOFF,
-// connection loss).
+// closeTreeOpens closes every open of a tree (TREE_DISCONNECT; a session
+// that ends uses disconnectTreeOpens).
 func (c *conn) closeTreeOpens(t *tree) {
 	t.mu.Lock()
 	opens := make([]*open, 0, len(t.opens))

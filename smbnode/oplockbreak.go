@@ -11,6 +11,9 @@ import (
 // to the client holding it (MS-SMB2 3.3.4.6, 3.3.4.7). The acknowledgment
 // comes back as an OPLOCK_BREAK request.
 func (s *Server) Break(b table.Break) {
+	if s.breakDurable(b) {
+		return // a disconnected durable open: handled in durable.go
+	}
 	v, ok := s.opens.Load(b.Open.ID)
 	if !ok {
 		return

@@ -186,6 +186,7 @@ func (s *Server) Close() error {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
+	s.releaseDurables()
 	s.closeShares()
 	return nil
 }

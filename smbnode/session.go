@@ -88,7 +88,8 @@ func (s *session) tree(id uint32) *tree {
 	return s.trees[id]
 }
 
-// logoff disconnects every tree of the session, closing their opens.
+// logoff disconnects every tree of the session, closing their opens;
+// durable opens are disconnected instead and wait for their client.
 func (s *session) logoff(c *conn) {
 	s.mu.Lock()
 	trees := make([]*tree, 0, len(s.trees))
@@ -99,6 +100,6 @@ func (s *session) logoff(c *conn) {
 	s.state = sessionExpired
 	s.mu.Unlock()
 	for _, t := range trees {
-		c.closeTreeOpens(t)
+		c.disconnectTreeOpens(t)
 	}
 }
