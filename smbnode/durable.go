@@ -33,9 +33,9 @@ package smbnode
 // and Windows answer in smb2.durable-open.oplock/lease/open2-*.
 //
 // Reconnecting. DHnC names the open by its FileID; DH2C adds the CreateGuid,
-// which must match a v2 open. The user must be the one who opened it, the
-// tree must be on the same share, and the open must be disconnected
-// (reconnecting a live open fails). A leased open needs the same lease key
+// which must match (zero for a v1 open, as in Samba). The user must be the
+// one who opened it, the tree must be on the same share, and the open must
+// be disconnected (reconnecting a live open fails). A leased open needs the same lease key
 // in an RqLs context, from the same ClientGuid, and the file's current name
 // (STATUS_INVALID_PARAMETER otherwise, as Samba). Every other CREATE field
 // is ignored. The open then joins the new connection, session and tree with
@@ -404,7 +404,9 @@ func (r *request) reconnectDurable(ctx context.Context, req *wire.CreateRequest,
 	if d == nil || o.tree.share != r.tree.share || !equalFoldUser(d.user, r.sess.userName()) {
 		return wire.StatusObjectNameNotFound
 	}
-	if guid != nil && (!d.v2 || *guid != d.createGUID) {
+	// A v1 open has a zero CreateGuid: DH2C with a zero one reclaims it
+	// (Samba's smb2srv_open_recreate; smb2.durable-open.reopen2-lease).
+	if guid != nil && *guid != d.createGUID {
 		return wire.StatusObjectNameNotFound
 	}
 	d.mu.Lock()
