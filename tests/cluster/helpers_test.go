@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -39,14 +38,8 @@ func buildNodectl(t *testing.T) string {
 			nodectlBuild.err = err
 			return
 		}
-		p := filepath.Join(dir, "nodectl")
-		cmd := exec.Command("go", "build", "-o", p, "./cmd/nodectl")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			nodectlBuild.err = fmt.Errorf("go build ./cmd/nodectl: %v\n%s", err, out)
-			return
-		}
-		nodectlBuild.path = p
+		nodectlBuild.path = filepath.Join(dir, "nodectl")
+		nodectlBuild.err = GoBuild(context.Background(), root, "cmd/nodectl", nodectlBuild.path, false)
 	})
 	if nodectlBuild.err != nil {
 		t.Fatal(nodectlBuild.err)

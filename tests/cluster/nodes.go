@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -27,8 +28,14 @@ type Config struct {
 	// Noded and Nodectl are the binaries to run.
 	Noded, Nodectl string
 	// Host is the loopback address every node listens on (default
-	// 127.0.0.1); ports are free ones picked at Start.
-	Host string
+	// 127.0.0.1); ports are free ones picked at Start. Hosts, when set,
+	// gives each node its own address instead (node i on Hosts[i]).
+	Host  string
+	Hosts []string
+	// SMBPort, when set, is every node's SMB port (with Hosts: clients
+	// such as smbtorture's --unclist take one port for all servers). 0
+	// picks a free port per node.
+	SMBPort int
 	// Signing is the [smb] signing setting ("" = noded's default).
 	Signing string
 	// TortureHooks answers smbtorture's private FSCTLs ([smb] torture_hooks).
@@ -79,18 +86,30 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
 		return nil, err
 	}
+	if len(cfg.Hosts) == 0 {
+		for range cfg.Nodes {
+			cfg.Hosts = append(cfg.Hosts, cfg.Host)
+		}
+	}
+	if len(cfg.Hosts) != cfg.Nodes {
+		return nil, fmt.Errorf("%w: %d hosts for %d nodes", ErrStart, len(cfg.Hosts), cfg.Nodes)
+	}
 	type addrs struct{ smb, gossip, rpc string }
 	as := make([]addrs, cfg.Nodes)
 	for i := range as {
+		host := cfg.Hosts[i]
 		var ps [3]int
 		for k := range ps {
-			p, err := FreePort(cfg.Host)
+			p, err := FreePort(host)
 			if err != nil {
 				return nil, err
 			}
 			ps[k] = p
 		}
-		as[i] = addrs{fmt.Sprintf("%s:%d", cfg.Host, ps[0]), fmt.Sprintf("%s:%d", cfg.Host, ps[1]), fmt.Sprintf("%s:%d", cfg.Host, ps[2])}
+		if cfg.SMBPort != 0 {
+			ps[0] = cfg.SMBPort
+		}
+		as[i] = addrs{net.JoinHostPort(host, strconv.Itoa(ps[0])), net.JoinHostPort(host, strconv.Itoa(ps[1])), net.JoinHostPort(host, strconv.Itoa(ps[2]))}
 	}
 	for i := 0; i < cfg.Nodes; i++ {
 		n := &Node{Index: i, Name: fmt.Sprintf("n%d", i+1), SMBAddr: as[i].smb}
@@ -281,6 +300,30 @@ func (c *Cluster) Stop() error {
 		}
 	}
 	return first
+}
+
+// FreePortOn returns a TCP port that was free a moment ago on every one of
+// hosts.
+func FreePortOn(hosts ...string) (int, error) {
+	for range 50 {
+		p, err := FreePort(hosts[0])
+		if err != nil {
+			return 0, err
+		}
+		free := true
+		for _, h := range hosts[1:] {
+			l, err := net.Listen("tcp", net.JoinHostPort(h, strconv.Itoa(p)))
+			if err != nil {
+				free = false
+				break
+			}
+			l.Close()
+		}
+		if free {
+			return p, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: no port free on all of %v", ErrStart, hosts)
 }
 
 // FreePort returns a TCP port on host that was free a moment ago.
