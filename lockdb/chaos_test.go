@@ -292,7 +292,7 @@ func (x *chaos) event() {
 	live, dead := x.liveNames(), x.deadNames()
 	pick := func(s []string) string { return s[x.rng.IntN(len(s))] }
 	addr := func(n string) string { return "mem:" + n }
-	switch x.rng.IntN(7) {
+	switch x.rng.IntN(8) {
 	case 0:
 		if len(live) > 1 {
 			n := pick(live)
@@ -328,6 +328,9 @@ func (x *chaos) event() {
 	case 5:
 		x.note("delay")
 		x.h.net.SetDelay(0, 2*time.Millisecond)
+	case 6:
+		x.note("drop 3%")
+		x.h.net.SetDrop(0.03)
 	default:
 		x.note("run")
 	}
@@ -340,6 +343,7 @@ func (x *chaos) settle(s int) {
 	t := x.t
 	x.h.net.Heal()
 	x.h.net.SetDelay(0, 0)
+	x.h.net.SetDrop(0)
 	dead := x.deadNames()
 	for i, n := range dead {
 		if i == 0 && len(x.liveNames()) == 0 || x.rng.IntN(3) != 0 {

@@ -41,9 +41,6 @@ var (
 	// that does not hold the recovery lock.
 	ErrNotCoordinator = errors.New("lockdb: not the coordinator")
 
-	// ErrUnknownOpen means the open id is not known to the node that owns it.
-	ErrUnknownOpen = errors.New("lockdb: unknown open")
-
 	// ErrNoSuchUser is returned by DeleteUser for a name not in the table.
 	ErrNoSuchUser = errors.New("lockdb: no such user")
 

@@ -38,7 +38,7 @@ const (
 var wireErrors = []error{
 	1: ErrStaleGeneration, 2: ErrNotHome, 3: ErrNoLease, 4: ErrClosed,
 	5: ErrNotCoordinator, 6: ErrProtocol, 7: ErrNoSuchUser, 8: ErrFenced,
-	9: ErrUnknownOpen, 10: context.Canceled, 11: context.DeadlineExceeded,
+	10: context.Canceled, 11: context.DeadlineExceeded,
 	20: table.ErrSharingViolation, 21: table.ErrDeletePending,
 	22: table.ErrLockNotGranted, 23: table.ErrFileLockConflict,
 	24: table.ErrRangeNotLocked, 25: table.ErrInvalidLockRange,

@@ -69,7 +69,7 @@ func (l *leaseRec) inFlight(k Key, via OpenID) Break {
 	return Break{
 		Key: k, Seq: l.breakSeq, Owner: l.breakOwner, Open: via, Lease: true,
 		ClientGUID: l.clientGUID, LeaseKey: l.key, LeaseVersion: l.version,
-		LeaseFrom: l.state, LeaseTo: l.breakTo, NewEpoch: l.epoch, AckRequired: true,
+		LeaseFrom: l.state, LeaseTo: l.breakTo, NewEpoch: l.wireEpoch(), AckRequired: true,
 	}
 }
 
@@ -89,25 +89,52 @@ func (s *shard) breakOplock(k Key, o *openRec, to uint8) Break {
 	return b
 }
 
-// breakLease starts breaking l to state to (MS-SMB2 3.3.4.7). A lease
-// holding neither W nor H breaks without acknowledgment and applies at once.
-func (s *shard) breakLease(k Key, e *entry, l *leaseRec, to uint32) Break {
-	via := e.leaseOwner(l)
-	if l.version == 2 {
-		l.epoch++
+// breakLease starts breaking l to state to (MS-SMB2 3.3.4.7, Samba's
+// process_oplock_break_message). The epoch moves on with every break, as
+// in Samba, which keeps every lease as v2 internally; a v1 break carries
+// epoch 0. A lease holding neither W nor H breaks without acknowledgment
+// and applies at once. A lease already breaking gets no second break: what
+// it must reach (breakReq) narrows instead, and an acknowledgment above it
+// is answered with a further break (AckBreak).
+func (s *shard) breakLease(k Key, e *entry, l *leaseRec, to uint32) (Break, bool) {
+	if l.breaking {
+		l.breakReq &= to
+		return Break{}, false
 	}
+	via := e.leaseOwner(l)
+	l.epoch++
 	b := Break{
 		Key: k, Seq: s.nextSeq(), Owner: via.ID.Node, Open: via.ID, Lease: true,
 		ClientGUID: l.clientGUID, LeaseKey: l.key, LeaseVersion: l.version,
-		LeaseFrom: l.state, LeaseTo: to, NewEpoch: l.epoch,
+		LeaseFrom: l.state, LeaseTo: to, NewEpoch: l.wireEpoch(),
 		AckRequired: l.state&(LeaseWrite|LeaseHandle) != 0,
 	}
 	if b.AckRequired {
-		l.breaking, l.breakTo, l.breakSeq, l.breakOwner = true, to, b.Seq, b.Owner
+		l.breaking, l.breakTo, l.breakReq, l.breakSeq, l.breakOwner = true, to, to, b.Seq, b.Owner
 	} else {
 		l.state = to
 	}
-	return b
+	return b, true
+}
+
+// wireEpoch is the epoch a break notification carries: the lease's for
+// v2, zero for v1 (Samba's send_break_message_smb2).
+func (l *leaseRec) wireEpoch() uint16 {
+	if l.version == 2 {
+		return l.epoch
+	}
+	return 0
+}
+
+// takeFollowUps moves the further breaks AckBreak decided into out.
+func (e *entry) takeFollowUps(out []Break) []Break {
+	for _, l := range e.leases {
+		if l.followUp != nil {
+			out = append(out, *l.followUp)
+			l.followUp = nil
+		}
+	}
+	return out
 }
 
 // delayForOplock is Samba's delay_for_oplock: it starts the breaks a new
@@ -160,6 +187,7 @@ func (t *Table) delayForOplock(s *shard, k Key, e *entry, o *Open, access uint32
 		res.Breaks = append(res.Breaks, s.breakOplock(k, x, leaseToOplock(target(cur, false))))
 	}
 
+	res.Breaks = e.takeFollowUps(res.Breaks)
 	if isLeaseStatOpen(access) {
 		return delay
 	}
@@ -168,18 +196,23 @@ func (t *Table) delayForOplock(s *shard, k Key, e *entry, o *Open, access uint32
 			continue // a client never breaks its own lease
 		}
 		cur := l.state
-		if need(cur) == 0 || l.breaking {
-			if l.breaking {
-				delay = true
-				res.InFlight = append(res.InFlight, l.inFlight(k, e.leaseOwner(l).ID))
+		if need(cur) == 0 && !l.breaking {
+			continue
+		}
+		if l.breaking {
+			if need(cur) != 0 {
+				l.breakReq &= normalizeLease(target(cur, true))
 			}
+			delay = true
+			res.InFlight = append(res.InFlight, l.inFlight(k, e.leaseOwner(l).ID))
 			continue
 		}
 		if cur&delayMask != 0 {
 			delay = true
 		}
-		to := target(cur, true)
-		res.Breaks = append(res.Breaks, s.breakLease(k, e, l, normalizeLease(to)))
+		if b, ok := s.breakLease(k, e, l, normalizeLease(target(cur, true))); ok {
+			res.Breaks = append(res.Breaks, b)
+		}
 	}
 	return delay
 }
@@ -257,12 +290,11 @@ func (t *Table) grant(e *entry, rec *openRec, access uint32, overwrite bool, res
 			own.epoch++
 		}
 	} else {
+		// Samba's grant_new_fsp_lease: the client's epoch plus one, even
+		// when nothing is granted.
 		own = &leaseRec{
 			clientGUID: o.ClientGUID, key: o.LeaseKey, parent: o.ParentLeaseKey,
-			version: o.LeaseVersion, state: granted, epoch: o.LeaseEpoch,
-		}
-		if granted != LeaseNone {
-			own.epoch++
+			version: o.LeaseVersion, state: granted, epoch: o.LeaseEpoch + 1,
 		}
 		e.leases = append(e.leases, own)
 	}
@@ -305,6 +337,28 @@ func (t *Table) AckBreak(k Key, a BreakAck) error {
 		}
 		l.state = a.LeaseState
 		l.breaking = false
+		if a.LeaseState&^l.breakReq != 0 {
+			// Not broken far enough for a conflict that came while the
+			// break was in flight: break again, in steps (W and H first,
+			// keeping R) as Windows does (Samba's downgrade_lease).
+			to := l.breakReq
+			if l.state&(LeaseWrite|LeaseHandle) != 0 {
+				to |= LeaseRead
+			}
+			via := e.leaseOwner(l)
+			b := Break{
+				Key: k, Seq: s.nextSeq(), Owner: via.ID.Node, Open: via.ID, Lease: true,
+				ClientGUID: l.clientGUID, LeaseKey: l.key, LeaseVersion: l.version,
+				LeaseFrom: l.state, LeaseTo: to, NewEpoch: l.wireEpoch(),
+				AckRequired: l.state&(LeaseWrite|LeaseHandle) != 0,
+			}
+			if b.AckRequired {
+				l.breaking, l.breakTo, l.breakSeq, l.breakOwner = true, to, b.Seq, b.Owner
+			} else {
+				l.state = LeaseNone
+			}
+			l.followUp = &b
+		}
 		s.wake(k)
 		return nil
 	}
@@ -380,12 +434,14 @@ func (t *Table) ContendLevel2(k Key, id OpenID) []Break {
 			return nil // alone: nobody else caches reads
 		}
 	}
-	var out []Break
+	out := e.takeFollowUps(nil)
 	for _, l := range e.leases {
-		if l == own || l.breaking || l.state&LeaseRead == 0 {
+		if l == own || l.state&LeaseRead == 0 {
 			continue
 		}
-		out = append(out, s.breakLease(k, e, l, LeaseNone))
+		if b, ok := s.breakLease(k, e, l, LeaseNone); ok {
+			out = append(out, b)
+		}
 	}
 	for _, x := range e.opens {
 		if x.lease == nil && x.Oplock == OplockLevelII && !x.breaking {

@@ -148,6 +148,7 @@ func (e *entry) importRecord(s *shard, k Key, r Record) error {
 			} else {
 				l.state = normalizeLease(l.state & state)
 				l.breakTo &= l.state
+				l.breakReq &= l.state
 				l.epoch = max(l.epoch, o.LeaseEpoch)
 			}
 			if r.Breaking {
@@ -156,7 +157,7 @@ func (e *entry) importRecord(s *shard, k Key, r Record) error {
 					to &= l.breakTo
 				}
 				if to != l.state {
-					l.breaking, l.breakTo, l.breakSeq, l.breakOwner = true, to, s.nextSeq(), o.ID.Node
+					l.breaking, l.breakTo, l.breakReq, l.breakSeq, l.breakOwner = true, to, to, s.nextSeq(), o.ID.Node
 				}
 			}
 			l.refs++

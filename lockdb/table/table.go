@@ -53,10 +53,17 @@ type leaseRec struct {
 	state      uint32
 	epoch      uint16
 	breaking   bool
-	breakTo    uint32
+	breakTo    uint32 // Samba's breaking_to_requested: what the break asked for
+	// breakReq is Samba's breaking_to_required: later conflicts narrow it
+	// while the break is in flight; an ack above it is answered with a
+	// further break.
+	breakReq   uint32
 	breakSeq   uint64
 	breakOwner string
-	refs       int
+	// followUp is a further break decided by AckBreak, handed to the
+	// next caller that delivers breaks (a waiting open's retry).
+	followUp *Break
+	refs     int
 }
 
 // New returns an empty Table. An invalid cfg is replaced field by field with
