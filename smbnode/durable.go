@@ -245,31 +245,11 @@ func (c *conn) disconnectTreeOpens(t *tree) {
 // to be kept (not durable, delete-on-close, a break awaiting its ack).
 func (c *conn) disconnectDurable(o *open) bool {
 	d := o.durable.Load()
-	if d == nil {
+	if d == nil || !d.keepable(o) {
 		return false
 	}
-	d.mu.Lock()
-	o.mu.Lock()
-	keep := !o.closed && !o.deleteOnClose && !o.deletePending && !d.gone
-	if keep && d.breakSent {
-		// Unacknowledged if the caching is still what the break broke.
-		if d.breakLease {
-			keep = o.leaseState != d.breakFrom
-		} else {
-			keep = uint32(o.oplock) != d.breakFrom
-		}
-	}
-	o.mu.Unlock()
-	if !keep {
-		d.gone = true
-		d.mu.Unlock()
-		return false
-	}
-	d.disconnected, d.breakSent = true, false
-	srv := c.srv
-	d.timer = time.AfterFunc(d.timeout, func() { srv.expireDurable(o) })
-	d.mu.Unlock()
-
+	// Leave the connection and tree first: until d.disconnected is set no
+	// reconnect can take the open (and change o.tree).
 	c.mu.Lock()
 	delete(c.opens, o.id)
 	c.mu.Unlock()
@@ -277,7 +257,45 @@ func (c *conn) disconnectDurable(o *open) bool {
 	delete(o.tree.opens, o.id)
 	o.tree.mu.Unlock()
 	o.cancelNotify()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.gone || !d.keepableLocked(o) { // a break may have come meanwhile
+		d.gone = true
+		return false
+	}
+	d.disconnected, d.breakSent = true, false
+	srv := c.srv
+	d.timer = time.AfterFunc(d.timeout, func() { srv.expireDurable(o) })
 	c.log.Debug("durable open disconnected", "open", o.id, "timeout", d.timeout)
+	return true
+}
+
+// keepable reports whether o may outlive its connection; if not, it marks
+// d gone so that nothing reconnects it while it is closed.
+func (d *durableHandle) keepable(o *open) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.gone || !d.keepableLocked(o) {
+		d.gone = true
+		return false
+	}
+	return true
+}
+
+// keepableLocked is keepable's check; d.mu is held.
+func (d *durableHandle) keepableLocked(o *open) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed || o.deleteOnClose || o.deletePending {
+		return false
+	}
+	if d.breakSent {
+		// Unacknowledged if the caching is still what the break broke.
+		if d.breakLease {
+			return o.leaseState != d.breakFrom
+		}
+		return uint32(o.oplock) != d.breakFrom
+	}
 	return true
 }
 
@@ -401,7 +419,13 @@ func (r *request) reconnectDurable(ctx context.Context, req *wire.CreateRequest,
 	}
 	o := v.(*open)
 	d := o.durable.Load()
-	if d == nil || o.tree.share != r.tree.share || !equalFoldUser(d.user, r.sess.userName()) {
+	if d == nil || !equalFoldUser(d.user, r.sess.userName()) {
+		return wire.StatusObjectNameNotFound
+	}
+	o.mu.Lock()
+	sameShare := o.tree.share == r.tree.share
+	o.mu.Unlock()
+	if !sameShare {
 		return wire.StatusObjectNameNotFound
 	}
 	// A v1 open has a zero CreateGuid: DH2C with a zero one reclaims it
