@@ -94,8 +94,8 @@ func run(cfg config) error {
 	}
 	nodeNames := []string{c.Nodes[0].Name, c.Nodes[1].Name, c.Nodes[2].Name}
 	targets := []*target{{name: "shoal-3node", addrA: c.Nodes[0].SMBAddr, addrB: c.Nodes[1].SMBAddr, user: user, pass: pass, share: "data",
-		file: func(prefix string) (string, error) {
-			return fileHomedOn(c.DataDir, "data", prefix, nodeNames[2], nodeNames)
+		homed: func(prefix, node string) (string, error) {
+			return fileHomedOn(c.DataDir, "data", prefix, node, nodeNames)
 		}}}
 	fmt.Printf("shoal: 3 nodes %s %s %s (noded -config, lockdb defaults); client A on n1, B on n2, sv/break files homed on n3\n",
 		c.Nodes[0].SMBAddr, c.Nodes[1].SMBAddr, c.Nodes[2].SMBAddr)
@@ -147,13 +147,20 @@ func reversed(ts []*target) []*target {
 
 // measure runs one round of every selected measurement against tg.
 func measure(ctx context.Context, cfg config, tg *target, run int, res *results) error {
-	if cfg.has("openclose") {
-		ops, err := openClose(ctx, tg, cfg.dur, run)
+	for _, home := range []string{"", "n1", "n3"} {
+		if !cfg.has("openclose") || home != "" && tg.homed == nil {
+			continue
+		}
+		ops, err := openClose(ctx, tg, cfg.dur, run, home)
 		if err != nil {
 			return fmt.Errorf("openclose: %w", err)
 		}
-		res.add(tg.name, "openclose", ops)
-		fmt.Printf("  %-18s run %d openclose %8.0f ops/s\n", tg.name, run, ops)
+		test := "openclose"
+		if home != "" {
+			test += "@" + home
+		}
+		res.add(tg.name, test, ops)
+		fmt.Printf("  %-18s run %d %-12s %8.0f ops/s\n", tg.name, run, test, ops)
 	}
 	if cfg.has("sv") {
 		lat, err := sharingViolation(ctx, tg, cfg.n, run)

@@ -18,17 +18,19 @@ type target struct {
 	addrB      string // client B ("node 2")
 	user, pass string
 	share      string
-	// file returns the name of a file to use for a measurement (prefix
-	// names it); nil: prefix + ".bin". Shoal's picks files homed on the
-	// third node.
-	file func(prefix string) (string, error)
+	// homed creates a file (prefix names it) whose lockdb home is node
+	// ("n1", "n2", "n3") and returns its name; nil for Samba.
+	homed func(prefix, node string) (string, error)
 }
 
+// fileName names the file of a cross-node measurement: for Shoal one homed
+// on the third node, so that requester (n2), home (n3) and owner (n1)
+// differ.
 func (tg *target) fileName(prefix string) (string, error) {
-	if tg.file == nil {
+	if tg.homed == nil {
 		return prefix + ".bin", nil
 	}
-	return tg.file(prefix)
+	return tg.homed(prefix, "n3")
 }
 
 func (tg *target) dial(ctx context.Context, addr string) (*cluster.Client, error) {
@@ -37,9 +39,10 @@ func (tg *target) dial(ctx context.Context, addr string) (*cluster.Client, error
 	return cluster.Dial(dctx, addr, tg.user, tg.pass, tg.share)
 }
 
-// openClose measures CREATE+CLOSE of existing files through node 1 for d
-// and returns ops/s.
-func openClose(ctx context.Context, tg *target, d time.Duration, run int) (float64, error) {
+// openClose measures CREATE+CLOSE of 16 existing files in turn through
+// node 1 for d and returns ops/s. home "" spreads the files' homes over
+// the nodes; "n1" or "n3" homes them all there (Shoal only).
+func openClose(ctx context.Context, tg *target, d time.Duration, run int, home string) (float64, error) {
 	c, err := tg.dial(ctx, tg.addrA)
 	if err != nil {
 		return 0, err
@@ -49,6 +52,11 @@ func openClose(ctx context.Context, tg *target, d time.Duration, run int) (float
 	names := make([]string, files)
 	for i := range names {
 		names[i] = fmt.Sprintf("oc-%d-%d.bin", run, i)
+		if home != "" {
+			if names[i], err = tg.homed(fmt.Sprintf("oc-%s-%d-%d", home, run, i), home); err != nil {
+				return 0, err
+			}
+		}
 		o, err := c.Create(ctx, cluster.CreateReq{Name: names[i], Access: cluster.AccessReadWrite, Share: cluster.ShareAll, Disposition: cluster.DispositionOpenIf})
 		if err == nil && o.Status != 0 {
 			err = o.Status

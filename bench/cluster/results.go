@@ -75,6 +75,9 @@ func (r *results) print(w io.Writer, servers []string) {
 			fmt.Fprintf(w, "open+close shoal/%s = %.2fx (target >= 1.0 vs plain samba)\n", s, a/b)
 		}
 	}
+	if a, b := median(r.Ops[shoal]["openclose@n1"]), median(r.Ops[shoal]["openclose@n3"]); a > 0 && b > 0 {
+		fmt.Fprintf(w, "shoal open+close through n1 of files homed on n1 (local home): %.0f/s; homed on n3 (remote home): %.0f/s\n", a, b)
+	}
 	target := map[string]time.Duration{"sv": 300 * time.Microsecond, "oplock": 1600 * time.Microsecond, "lease": 1600 * time.Microsecond}
 	for _, test := range []string{"sv", "oplock", "lease"} {
 		if v := r.Lat[shoal][test]; len(v) > 0 {
