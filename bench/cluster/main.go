@@ -92,11 +92,8 @@ func run(cfg config) error {
 	if err := c.AddUser(sctx, user, pass); err != nil {
 		return err
 	}
-	nodeNames := []string{c.Nodes[0].Name, c.Nodes[1].Name, c.Nodes[2].Name}
 	targets := []*target{{name: "shoal-3node", addrA: c.Nodes[0].SMBAddr, addrB: c.Nodes[1].SMBAddr, user: user, pass: pass, share: "data",
-		homed: func(prefix, node string) (string, error) {
-			return fileHomedOn(c.DataDir, "data", prefix, node, nodeNames)
-		}}}
+		homed: c.FileHomedOn}}
 	fmt.Printf("shoal: 3 nodes %s %s %s (noded -config, lockdb defaults); client A on n1, B on n2, sv/break files homed on n3\n",
 		c.Nodes[0].SMBAddr, c.Nodes[1].SMBAddr, c.Nodes[2].SMBAddr)
 	if cfg.samba {

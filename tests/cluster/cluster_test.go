@@ -30,6 +30,81 @@ func TestCluster(t *testing.T) {
 	t.Run("KillNode", func(t *testing.T) { testKill(t, c) })
 }
 
+// TestClusterKillHome: kill -9 of the node that is home to a file whose
+// lock is held through another node. Recovery must rebuild the record from
+// its owner (the lock still conflicts afterwards, and is granted once its
+// owner unlocks), while the killed node's own client's lock on another
+// file is released. Both times are logged.
+func TestClusterKillHome(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three noded processes")
+	}
+	c := startCluster(t, 3, nil)
+	c1, c2, c3 := dial(t, c, 0), dial(t, c, 1), dial(t, c, 2)
+	homedN1, err := c.FileHomedOn("kh-held", "n1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	homedN3, err := c.FileHomedOn("kh-victim", "n3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctx10(t)
+	rw := func(name string) CreateReq {
+		return CreateReq{Name: name, Access: AccessReadWrite, Share: ShareAll, Disposition: DispositionOpen}
+	}
+	// n2's client holds a lock on a file homed on n1.
+	h2, h3 := mustOpen(t, c2, rw(homedN1)), mustOpen(t, c3, rw(homedN1))
+	if s, err := c2.Lock(ctx, h2.FileID, 0, 10, LockFlags(true, false)); err != nil || s != 0 {
+		t.Fatalf("lock through n2: %v %v", s, err)
+	}
+	if s, err := c3.Lock(ctx, h3.FileID, 5, 1, LockFlags(true, false)); err != nil || s != wire.StatusLockNotGranted {
+		t.Fatalf("lock through n3 before the kill: %v %v", s, err)
+	}
+	// n1's client holds a lock on a file homed on n3.
+	v1, v3 := mustOpen(t, c1, rw(homedN3)), mustOpen(t, c3, rw(homedN3))
+	if s, err := c1.Lock(ctx, v1.FileID, 0, 10, LockFlags(true, false)); err != nil || s != 0 {
+		t.Fatalf("lock through n1: %v %v", s, err)
+	}
+
+	killed := time.Now()
+	c.Nodes[0].Kill()
+	released := retryLock(t, c3, v3.FileID, 0, 10, killed)
+	t.Logf("kill -9 of n1: its client's lock (file homed on n3) granted through n3 after %v", released)
+	if s, err := c3.Lock(ctx10(t), h3.FileID, 5, 1, LockFlags(true, false)); err != nil || s != wire.StatusLockNotGranted {
+		t.Fatalf("after the kill of its home, n2's lock through n3: %v %v, want STATUS_LOCK_NOT_GRANTED (the lock was lost in recovery)", s, err)
+	}
+	if s, err := c2.Lock(ctx10(t), h2.FileID, 0, 10, wire.LockFlagUnlock); err != nil || s != 0 {
+		t.Fatalf("unlock through n2 after recovery: %v %v", s, err)
+	}
+	if s, err := c3.Lock(ctx10(t), h3.FileID, 5, 1, LockFlags(true, false)); err != nil || s != 0 {
+		t.Fatalf("lock through n3 after n2's unlock: %v %v", s, err)
+	}
+	t.Logf("kill -9 of the home n1: n2's lock survived recovery and was released by its unlock (%v after the kill)", time.Since(killed))
+}
+
+// retryLock retries a fail-immediately exclusive lock until it is granted
+// (30 s at most; requests may wait while the cluster recovers) and returns
+// the time since from.
+func retryLock(t *testing.T, cl *Client, id wire.FileID, off, n uint64, from time.Time) time.Duration {
+	t.Helper()
+	for {
+		actx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		s, err := cl.Lock(actx, id, off, n, LockFlags(true, false))
+		cancel()
+		if err == nil && s == 0 {
+			return time.Since(from)
+		}
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("lock after the kill: %v", err)
+		}
+		if time.Since(from) > 30*time.Second {
+			t.Fatalf("lock not granted 30 s after the kill (last answer %v %v)", s, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // testShareModes: a deny-write open through n1 makes a write open through
 // n2 fail with STATUS_SHARING_VIOLATION until n1 closes it; a read open
 // that shares read and write still succeeds meanwhile.
@@ -293,24 +368,7 @@ func testKill(t *testing.T, c *Cluster) {
 	}
 	killed := time.Now()
 	c.Nodes[0].Kill()
-	deadline := killed.Add(30 * time.Second)
-	var granted time.Duration
-	for {
-		actx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		s, err := c2.Lock(actx, o2.FileID, 0, 10, LockFlags(true, false))
-		cancel()
-		if err == nil && s == 0 {
-			granted = time.Since(killed)
-			break
-		}
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			t.Fatalf("lock through n2 after the kill: %v", err)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("n1's lock still held 30 s after kill -9 (last answer %v %v)", s, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	granted := retryLock(t, c2, o2.FileID, 0, 10, killed)
 	t.Logf("kill -9 of n1: its client's lock granted through n2 after %v", granted)
 	// New opens and locks work through the other survivor.
 	o3 := mustOpen(t, c3, CreateReq{Name: "after-kill.bin", Access: AccessReadWrite, Share: ShareAll, Disposition: DispositionOpenIf})

@@ -1,4 +1,4 @@
-package main
+package cluster
 
 import (
 	"encoding/binary"
@@ -9,14 +9,15 @@ import (
 	"syscall"
 )
 
-// homeOf names the lockdb home of (share, inode) among nodes: rendezvous
-// hashing exactly as lockdb/route.go's homeOf does it (FNV-64a of share,
-// 0, big-endian inode, 0, node name; splitmix64 finaliser; highest score,
+// HomeOf names the lockdb home of (share, inode) among nodes: rendezvous
+// hashing as lockdb/route.go's homeOf does it (FNV-64a of share, 0,
+// big-endian inode, 0, node name; splitmix64 finaliser; highest score,
 // ties to the smaller name). Kept in step by hand: lockdb exports no
-// hash-only function, and the benchmark needs files whose home is a chosen
-// node, so that "cross-node" means requester, home and owner on three
-// different nodes.
-func homeOf(share string, inode uint64, nodes []string) string {
+// hash-only function, and the tests and the benchmark need files whose
+// home is a chosen node (a kill of the home; "cross-node" meaning
+// requester, home and owner on three different nodes). If the two drift
+// apart, only the placement is wrong, never a test's verdict.
+func HomeOf(share string, inode uint64, nodes []string) string {
 	var best string
 	var bestScore uint64
 	for i, n := range nodes {
@@ -41,9 +42,15 @@ func homeOf(share string, inode uint64, nodes []string) string {
 	return best
 }
 
-// fileHomedOn creates files prefix-K in dir (the share's directory) until
-// one's home is node, and returns its name.
-func fileHomedOn(dir, share, prefix, node string, nodes []string) (string, error) {
+// FileHomedOn creates files prefix-K.bin in the share's directory until
+// one's home (HomeOf, all of c's nodes alive) is node, and returns its
+// name.
+func (c *Cluster) FileHomedOn(prefix, node string) (string, error) {
+	var nodes []string
+	for _, n := range c.Nodes {
+		nodes = append(nodes, n.Name)
+	}
+	dir, share := c.DataDir, "data"
 	var rejected []string
 	defer func() {
 		for _, p := range rejected {
@@ -62,7 +69,7 @@ func fileHomedOn(dir, share, prefix, node string, nodes []string) (string, error
 		if err := syscall.Stat(p, &st); err != nil {
 			return "", err
 		}
-		if homeOf(share, st.Ino, nodes) == node {
+		if HomeOf(share, st.Ino, nodes) == node {
 			return name, nil
 		}
 		rejected = append(rejected, p) // removed later: a removed inode is reused at once
