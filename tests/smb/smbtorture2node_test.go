@@ -79,7 +79,8 @@ func TestSmbtortureTwoNode(t *testing.T) {
 	if d, ok := t.Deadline(); ok && d.Add(-time.Minute).Before(budgetEnd) {
 		budgetEnd = d.Add(-time.Minute)
 	}
-	out := filepath.Join(tortureOutDir(t), "2node")
+	// A sibling of tortureOutDir, so that tests/all.sh prints its summary.
+	out := filepath.Join(filepath.Dir(tortureOutDir(t)), "smbtorture-2node")
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
