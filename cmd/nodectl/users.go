@@ -197,15 +197,17 @@ func (cl *cli) readPassword(name string) (string, error) {
 // promptNoEcho turns echo off on the terminal f (t is its current state),
 // reads one line and restores the terminal.
 func promptNoEcho(f *os.File, t *unix.Termios, out io.Writer, prompt string) (string, error) {
-	fmt.Fprint(out, prompt)
 	noEcho := *t
 	noEcho.Lflag &^= unix.ECHO
 	noEcho.Lflag |= unix.ICANON | unix.ECHONL
 	fd := int(f.Fd())
+	// Echo goes off before the prompt shows, so nothing typed after the
+	// prompt can appear on the screen.
 	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &noEcho); err != nil {
 		return "", err
 	}
 	defer unix.IoctlSetTermios(fd, unix.TCSETS, t)
+	fmt.Fprint(out, prompt)
 	// Read byte by byte so nothing after the newline is consumed.
 	var b []byte
 	var one [1]byte
