@@ -375,8 +375,8 @@ func readU16s(d []byte, off, n int) []uint16 {
 
 // trimUTF16NUL drops one trailing UTF-16 NUL, if present.
 func trimUTF16NUL(b []byte) []byte {
-	if len(b) >= 2 && len(b)%2 == 0 && b[len(b)-1] == 0 && b[len(b)-2] == 0 {
-		return b[:len(b)-2]
+	for len(b) >= 2 && len(b)%2 == 0 && b[len(b)-1] == 0 && b[len(b)-2] == 0 {
+		b = b[:len(b)-2]
 	}
 	return b
 }
