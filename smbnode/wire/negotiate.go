@@ -373,7 +373,7 @@ func readU16s(d []byte, off, n int) []uint16 {
 	return v
 }
 
-// trimUTF16NUL drops one trailing UTF-16 NUL, if present.
+// trimUTF16NUL drops the trailing UTF-16 NULs some clients send.
 func trimUTF16NUL(b []byte) []byte {
 	for len(b) >= 2 && len(b)%2 == 0 && b[len(b)-1] == 0 && b[len(b)-2] == 0 {
 		b = b[:len(b)-2]
