@@ -18,7 +18,9 @@ type ClusterLocker struct {
 var _ Locker = (*ClusterLocker)(nil)
 
 func (l *ClusterLocker) OpenFile(ctx context.Context, k table.Key, o table.Open, disposition uint32) (table.Result, error) {
-	return l.C.OpenFile(ctx, k, o, disposition)
+	return openAsyncAfter(ctx, clusterAsyncDelay, func(ctx context.Context) (table.Result, error) {
+		return l.C.OpenFile(ctx, k, o, disposition)
+	})
 }
 
 func (l *ClusterLocker) CloseFile(ctx context.Context, k table.Key, id table.OpenID) (table.CloseResult, error) {

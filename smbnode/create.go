@@ -332,7 +332,13 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 		}
 	}
 	rec.Durable, rec.CreateGUID = r.durableRecord(req, o.isDir, &rec)
-	res, err := r.c.srv.locker.OpenFile(ctx, o.key, rec, disp)
+	if lease != nil && r.c.srv.leaseKeyInUse(rec.ClientGUID, rec.LeaseKey, o.key) {
+		undo()
+		return nil, 0, wire.StatusInvalidParameter
+	}
+	pc := &pendingCreate{r: r}
+	res, err := r.c.srv.locker.OpenFile(withPendingCreate(ctx, pc), o.key, rec, disp)
+	pc.finish()
 	if err != nil {
 		undo()
 		return nil, 0, err

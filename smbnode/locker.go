@@ -70,6 +70,13 @@ func (l *localLocker) OpenFile(ctx context.Context, k table.Key, o table.Open, d
 	for {
 		ch := l.t.Changed(k)
 		res, err := l.t.OpenFile(k, o, disposition)
+		if err == nil && res.Pending {
+			// The open waits for breaks: a CREATE goes async first, so
+			// the client sees the interim response before the break.
+			if actx := pendingCreateOf(ctx).goAsync(); actx != nil {
+				ctx = actx
+			}
+		}
 		l.deliver(k, res.Breaks)
 		if err != nil || !res.Pending {
 			return res, err

@@ -42,6 +42,12 @@ type open struct {
 	leaseKey   [16]byte
 	leaseState uint32
 	leaseVer   int
+
+	// oplockBreaking: an oplock break awaiting the client's ack was sent,
+	// to level oplockBreakTo (oplockbreak.go).
+	oplockBreaking bool
+	oplockBreakTo  uint8
+
 	// position and mode are FilePositionInformation / FileModeInformation.
 	position      uint64
 	mode          uint32

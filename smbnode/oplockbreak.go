@@ -2,6 +2,7 @@ package smbnode
 
 import (
 	"context"
+	"errors"
 
 	"shoal/lockdb/table"
 	"shoal/smbnode/wire"
@@ -21,7 +22,7 @@ func (s *Server) Break(b table.Break) {
 	o := v.(*open)
 	rh := wire.Header{Command: wire.CommandOplockBreak, Flags: wire.FlagResponse, MessageID: ^uint64(0)}
 	msg := rh.Append(make([]byte, 0, 128))
-	o.mu.Lock()
+	c := o.conn
 	if b.Lease {
 		n := &wire.LeaseBreakNotification{
 			NewEpoch:          b.NewEpoch,
@@ -29,22 +30,32 @@ func (s *Server) Break(b table.Break) {
 			CurrentLeaseState: b.LeaseFrom,
 			NewLeaseState:     b.LeaseTo,
 		}
+		if b.LeaseVersion != 2 {
+			n.NewEpoch = 0 // v1 breaks carry no epoch (Samba)
+		}
 		if b.AckRequired {
 			n.Flags = leaseBreakAckRequired
 		}
 		msg = n.Append(msg)
+		o.conn.mu.Lock()
+		guid := o.conn.clientGUID
+		o.conn.mu.Unlock()
 		if !b.AckRequired {
-			o.leaseState = b.LeaseTo
+			s.setLeaseState(b.Key, guid, b.LeaseKey, b.LeaseTo)
 		}
+		c = s.leaseBreakConn(o, guid)
 	} else {
+		o.mu.Lock()
 		msg = (&wire.OplockBreak{OplockLevel: b.OplockTo, FileID: o.fileID()}).Append(msg)
-		if !b.AckRequired {
+		if b.AckRequired {
+			o.oplockBreaking, o.oplockBreakTo = true, b.OplockTo
+		} else {
 			o.oplock = b.OplockTo
 		}
+		o.mu.Unlock()
 	}
-	o.mu.Unlock()
-	if err := o.conn.send(msg, nil); err != nil {
-		o.conn.close()
+	if err := c.send(msg, nil); err != nil {
+		c.close()
 	}
 }
 
@@ -52,53 +63,101 @@ func (s *Server) Break(b table.Break) {
 const leaseBreakAckRequired = 0x01
 
 // handleOplockBreak is the client's OPLOCK_BREAK acknowledgment of an
-// oplock (3.3.5.22.1) or a lease (3.3.5.22.2).
+// oplock (3.3.5.22.1) or a lease (3.3.5.22.2), answered as Samba does.
 func handleOplockBreak(ctx context.Context, r *request) error {
 	req, err := wire.ParseOplockBreakRequest(r.msg)
 	if err != nil {
 		return wire.StatusInvalidParameter
 	}
-	locker := r.c.srv.locker
 	if req.Oplock != nil {
-		o, err := r.lookupOpen(req.Oplock.FileID)
-		if err != nil {
-			return err
-		}
-		lvl := req.Oplock.OplockLevel
-		if err := locker.AckBreak(ctx, o.key, table.BreakAck{Open: o.oid, Oplock: lvl}); err != nil {
-			return err
-		}
-		o.mu.Lock()
-		o.oplock = lvl
-		o.mu.Unlock()
-		r.out = (&wire.OplockBreak{OplockLevel: lvl, FileID: o.fileID()}).Append(r.out)
-		return nil
+		return r.ackOplockBreak(ctx, req.Oplock)
 	}
-	ack := req.Lease
-	r.c.mu.Lock()
-	guid := r.c.clientGUID
-	var held *open
-	for _, o := range r.c.opens {
-		if o.oplock == wire.OplockLevelLease && o.leaseKey == ack.LeaseKey {
-			held = o
-			break
-		}
-	}
-	r.c.mu.Unlock()
-	if held == nil {
-		return wire.StatusObjectNameNotFound
-	}
-	err = locker.AckBreak(ctx, held.key, table.BreakAck{Open: held.oid, Lease: true, ClientGUID: guid, LeaseKey: ack.LeaseKey, LeaseState: ack.LeaseState})
+	return r.ackLeaseBreak(ctx, req.Lease)
+}
+
+// ackOplockBreak: an ack without a break awaiting it is
+// STATUS_INVALID_OPLOCK_PROTOCOL, a level other than none or II
+// STATUS_INVALID_PARAMETER (the break stays in flight); level II after a
+// break to none gives none.
+func (r *request) ackOplockBreak(ctx context.Context, ack *wire.OplockBreak) error {
+	o, err := r.lookupOpen(ack.FileID)
 	if err != nil {
 		return err
 	}
+	o.mu.Lock()
+	breaking, to := o.oplockBreaking, o.oplockBreakTo
+	o.mu.Unlock()
+	if !breaking {
+		return wire.StatusInvalidOplockProtocol
+	}
+	lvl := ack.OplockLevel
+	if lvl != wire.OplockLevelNone && lvl != wire.OplockLevelII {
+		return wire.StatusInvalidParameter
+	}
+	if to == wire.OplockLevelNone {
+		lvl = wire.OplockLevelNone
+	}
+	err = r.c.srv.locker.AckBreak(ctx, o.key, table.BreakAck{Open: o.oid, Oplock: lvl})
+	o.mu.Lock()
+	o.oplockBreaking = false
+	if err == nil {
+		o.oplock = lvl
+	}
+	o.mu.Unlock()
+	switch {
+	case errors.Is(err, table.ErrNotBreaking):
+		// The break timed out meanwhile: the oplock is gone.
+		o.mu.Lock()
+		o.oplock = wire.OplockLevelNone
+		o.mu.Unlock()
+		return wire.StatusInvalidOplockProtocol
+	case errors.Is(err, table.ErrNoSuchOpen):
+		return wire.StatusFileClosed
+	case err != nil:
+		return err
+	}
+	r.out = (&wire.OplockBreak{OplockLevel: lvl, FileID: o.fileID()}).Append(r.out)
+	return nil
+}
+
+// ackLeaseBreak: the lease is found among the client's opens on this node;
+// an ack while no break is in flight is STATUS_UNSUCCESSFUL, one that asks
+// for more than the break allowed STATUS_REQUEST_NOT_ACCEPTED.
+func (r *request) ackLeaseBreak(ctx context.Context, ack *wire.LeaseBreakAck) error {
 	r.c.mu.Lock()
-	for _, o := range r.c.opens {
-		if o.oplock == wire.OplockLevelLease && o.leaseKey == ack.LeaseKey {
-			o.leaseState = ack.LeaseState
+	guid := r.c.clientGUID
+	r.c.mu.Unlock()
+	var held *open
+	for _, c := range r.c.srv.clientConns(guid) {
+		for _, o := range c.openList() {
+			o.mu.Lock()
+			same := o.oplock == wire.OplockLevelLease && o.leaseKey == ack.LeaseKey
+			o.mu.Unlock()
+			if same {
+				held = o
+				break
+			}
+		}
+		if held != nil {
+			break
 		}
 	}
-	r.c.mu.Unlock()
+	if held == nil {
+		return wire.StatusObjectNameNotFound
+	}
+	err := r.c.srv.locker.AckBreak(ctx, held.key, table.BreakAck{Open: held.oid, Lease: true, ClientGUID: guid, LeaseKey: ack.LeaseKey, LeaseState: ack.LeaseState})
+	switch {
+	case errors.Is(err, table.ErrNotBreaking):
+		return statusUnsuccessful
+	case errors.Is(err, table.ErrNoSuchLease):
+		return wire.StatusObjectNameNotFound
+	case err != nil:
+		return err
+	}
+	r.c.srv.setLeaseState(held.key, guid, ack.LeaseKey, ack.LeaseState)
 	r.out = (&wire.LeaseBreakAck{LeaseKey: ack.LeaseKey, LeaseState: ack.LeaseState}).Append(r.out)
 	return nil
 }
+
+// statusUnsuccessful is STATUS_UNSUCCESSFUL (MS-ERREF 2.3.1).
+const statusUnsuccessful wire.Status = 0xC0000001

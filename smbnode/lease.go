@@ -1,0 +1,171 @@
+package smbnode
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"shoal/lockdb/table"
+	"shoal/smbnode/wire"
+)
+
+// A CREATE that has to wait for oplock or lease breaks goes async (MS-SMB2
+// 3.3.4.2): the client gets an interim STATUS_PENDING response and may
+// CANCEL the wait (smb2.lease.breaking1-6). The Locker decides when the
+// open waits, so the CREATE hands it a pendingCreate through its context.
+
+// pendingCreate lets a Locker tell the CREATE it serves that the open waits
+// for breaks.
+type pendingCreate struct {
+	mu   sync.Mutex
+	r    *request
+	done bool
+	ctx  context.Context // the async context once the interim went out
+}
+
+type pendingCreateKey struct{}
+
+// withPendingCreate returns ctx carrying p for the Locker.
+func withPendingCreate(ctx context.Context, p *pendingCreate) context.Context {
+	return context.WithValue(ctx, pendingCreateKey{}, p)
+}
+
+// pendingCreateOf returns the pendingCreate in ctx, or nil.
+func pendingCreateOf(ctx context.Context) *pendingCreate {
+	p, _ := ctx.Value(pendingCreateKey{}).(*pendingCreate)
+	return p
+}
+
+// goAsync sends the interim response once and returns the context the
+// wait must honour from now on (cancelled by SMB2 CANCEL), or nil when the
+// CREATE has already finished waiting.
+func (p *pendingCreate) goAsync() context.Context {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return nil
+	}
+	if p.ctx == nil {
+		p.ctx = p.r.goAsync()
+	}
+	return p.ctx
+}
+
+// finish ends the wait: a goAsync running concurrently completes first,
+// later ones do nothing.
+func (p *pendingCreate) finish() {
+	p.mu.Lock()
+	p.done = true
+	p.mu.Unlock()
+}
+
+// clusterAsyncDelay is how long a CREATE through a ClusterLocker may take
+// before it goes async: the cluster decides remotely and cannot tell the
+// SMB layer that the open waits for a break, so a slow answer is taken as
+// one.
+const clusterAsyncDelay = 2 * time.Millisecond
+
+// openAsyncAfter runs open with a context that switches to the CREATE's
+// async context when the interim response is sent, d after the start.
+func openAsyncAfter(ctx context.Context, d time.Duration, open func(context.Context) (table.Result, error)) (table.Result, error) {
+	p := pendingCreateOf(ctx)
+	if p == nil {
+		return open(ctx)
+	}
+	octx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t := time.AfterFunc(d, func() {
+		if actx := p.goAsync(); actx != nil && actx != ctx {
+			context.AfterFunc(actx, cancel)
+		}
+	})
+	res, err := open(octx)
+	t.Stop()
+	p.finish()
+	if err != nil && octx.Err() != nil && ctx.Err() == nil {
+		err = context.Canceled // SMB2 CANCEL of the async CREATE
+	}
+	return res, err
+}
+
+// leaseKeyInUse reports whether this client already holds key as the
+// lease of another file: one lease key names the caching of one file
+// (MS-SMB2 3.3.5.9.8; smb2.lease.request wants STATUS_INVALID_PARAMETER).
+// Like Samba it looks at the opens of the client's connections to this
+// node.
+func (s *Server) leaseKeyInUse(guid [16]byte, key [16]byte, file table.Key) bool {
+	for _, c := range s.clientConns(guid) {
+		for _, o := range c.openList() {
+			o.mu.Lock()
+			other := o.oplock == wire.OplockLevelLease && o.leaseKey == key && o.key != file
+			o.mu.Unlock()
+			if other {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// openList snapshots the connection's opens.
+func (c *conn) openList() []*open {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*open, 0, len(c.opens))
+	for _, o := range c.opens {
+		out = append(out, o)
+	}
+	return out
+}
+
+// clientConns lists the live connections of the client with this
+// ClientGUID, the oldest first.
+func (s *Server) clientConns(guid [16]byte) []*conn {
+	s.mu.Lock()
+	var out []*conn
+	for c := range s.conns {
+		c.mu.Lock()
+		same := c.negotiated && !c.closed && c.clientGUID == guid
+		c.mu.Unlock()
+		if same {
+			out = append(out, c)
+		}
+	}
+	s.mu.Unlock()
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].established.Before(out[j-1].established); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// leaseBreakConn picks the connection a lease break goes out on: the
+// client's oldest connection, as Samba sends it on the first connection
+// of the client (smb2.lease.v2_complex1), else the open's own.
+func (s *Server) leaseBreakConn(o *open, guid [16]byte) *conn {
+	if cs := s.clientConns(guid); len(cs) > 0 {
+		return cs[0]
+	}
+	return o.conn
+}
+
+// setLeaseState records a lease's new state in every open of this node
+// holding it (the client's opens of that file with that key).
+func (s *Server) setLeaseState(k table.Key, guid, key [16]byte, state uint32) {
+	for _, c := range s.clientConns(guid) {
+		for _, o := range c.openList() {
+			if o.key != k {
+				continue
+			}
+			o.mu.Lock()
+			if o.oplock == wire.OplockLevelLease && o.leaseKey == key {
+				o.leaseState = state
+			}
+			o.mu.Unlock()
+		}
+	}
+}
