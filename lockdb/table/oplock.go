@@ -200,10 +200,15 @@ func (t *Table) delayForOplock(s *shard, k Key, e *entry, o *Open, access uint32
 			continue
 		}
 		if l.breaking {
+			// Samba's delay_for_oplock_fn: no second break, but what the
+			// lease must reach narrows; the first attempt waits only when
+			// the lease is in its way, a retry while it still breaks.
+			if need(cur) == 0 || cur&delayMask != 0 || o.Retry {
+				delay = true
+			}
 			if need(cur) != 0 {
 				l.breakReq &= normalizeLease(target(cur, true))
 			}
-			delay = true
 			res.InFlight = append(res.InFlight, l.inFlight(k, e.leaseOwner(l).ID))
 			continue
 		}

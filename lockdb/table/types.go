@@ -102,6 +102,12 @@ type Open struct {
 	LeaseState     uint32 // LeaseRead|LeaseHandle|LeaseWrite
 	LeaseEpoch     uint16 // v2 epoch: sent by the client, current in records
 
+	// Retry marks an OpenFile call that repeats an attempt which was
+	// Pending (Samba's !first_open_attempt): a lease still breaking then
+	// delays the open even when what the open needs broken is not yet in
+	// its way.
+	Retry bool
+
 	Path string // for display only
 	User string // for display only
 }
