@@ -373,3 +373,68 @@ func TestAdminListings(t *testing.T) {
 		t.Fatalf("status: %+v", st)
 	}
 }
+
+// TestBreakSurvivesHomeDeath: an open waits for a break the holder never
+// acks; the key's home dies meanwhile. The holder reasserts its oplock as
+// breaking, the new home times the break out, and the open completes.
+func TestBreakSurvivesHomeDeath(t *testing.T) {
+	h := newHarness(t, 3)
+	for _, n := range h.order {
+		h.start(n)
+	}
+	h.waitStable(5 * time.Second)
+	n1, n2 := h.node("n1"), h.node("n2")
+	ctx := ctxT(t, 10*time.Second)
+	k := keyHomedOn(t, n1, "n3")
+	h.mu.Lock()
+	o1 := h.nodes["n1"].owner
+	h.mu.Unlock()
+	o1.mu.Lock()
+	o1.silent = true
+	o1.mu.Unlock()
+	batch := rwOpen(n1)
+	batch.Oplock = table.OplockBatch
+	must(t, first(n1.OpenFile(ctx, k, batch, table.FileOpenIf)))
+	done := make(chan error, 1)
+	go func() {
+		_, err := n2.OpenFile(ctx, k, rwOpen(n2), table.FileOpenIf)
+		done <- err
+	}()
+	// Wait until n1 saw the break, then kill the home.
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		o1.mu.Lock()
+		nb := len(o1.breaks)
+		o1.mu.Unlock()
+		if nb > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no break delivered")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.kill("n3")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("waiting open after home death: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("waiting open hung after the home died")
+	}
+	h.waitStable(5 * time.Second)
+	if err := h.checkHomes(); err != nil {
+		t.Fatal(err)
+	}
+	// The batch oplock was downgraded at the new home (timed out).
+	for _, c := range h.live() {
+		c.homeMu.RLock()
+		for _, r := range c.tbl.Records(k) {
+			if r.Open.ID == batch.ID && r.Open.Oplock == table.OplockBatch && !r.Breaking {
+				t.Errorf("batch oplock still granted after the break: %+v", r)
+			}
+		}
+		c.homeMu.RUnlock()
+	}
+}
