@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"shoal/lockdb/internal/secconn"
+	"shoal/lockdb/internal/wire"
 	"shoal/lockdb/table"
 )
 
@@ -285,5 +288,43 @@ func TestGossipRejectsWrongKey(t *testing.T) {
 	}
 	if got := b.Members(); len(got) != 2 {
 		t.Fatalf("b sees %v", got)
+	}
+}
+
+// TestTCPTransportAbortIsNotDeath: a peer that drops a connection after a
+// protocol error says so first, and is not taken for dead.
+func TestTCPTransportAbortIsNotDeath(t *testing.T) {
+	key := bytes.Repeat([]byte{5}, 32)
+	gone := make(chan Peer, 1)
+	srv, err := NewTCPTransport("127.0.0.1:0", key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start(Peer{"srv", 1}, func(ctx context.Context, from Peer, m Message) Message { return Message{} }, func(p Peer) { gone <- p })
+	defer srv.Close()
+	nc, err := net.Dial("tcp", srv.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := secconn.Client(nc, key, secconn.Identity{Name: "raw", Incarnation: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sc.Close()
+	if err := sc.WriteRecord([]byte{0xFF, 1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := sc.ReadRecord()
+	if err != nil {
+		t.Fatalf("no abort frame: %v", err)
+	}
+	f, err := wire.Parse(rec)
+	if err != nil || f.Type != wire.TypeAbort {
+		t.Fatalf("got %+v %v, want an abort frame", f, err)
+	}
+	select {
+	case p := <-gone:
+		t.Fatalf("server reported %v gone", p)
+	case <-time.After(50 * time.Millisecond):
 	}
 }

@@ -168,9 +168,12 @@ func (t *TCPTransport) serveConn(nc net.Conn) {
 		f, err := wire.Parse(rec)
 		if err != nil {
 			t.log.Warn("rpc: bad frame", "peer", peer.Name, "err", err)
+			sendAbort(sc, &wmu)
 			return
 		}
 		switch f.Type {
+		case wire.TypeAbort:
+			return // the peer is alive and dropped this connection
 		case wire.TypeCancel:
 			cmu.Lock()
 			if c := cancels[f.ID]; c != nil {
@@ -199,6 +202,7 @@ func (t *TCPTransport) serveConn(nc net.Conn) {
 			}(f.ID)
 		default:
 			t.log.Warn("rpc: unexpected frame type", "peer", peer.Name, "type", f.Type)
+			sendAbort(sc, &wmu)
 			return
 		}
 	}
@@ -291,8 +295,13 @@ func (c *tcpClientConn) readLoop() {
 		}
 		var f wire.Frame
 		f, err = wire.Parse(rec)
+		if err == nil && f.Type == wire.TypeAbort {
+			err = fmt.Errorf("%w: peer dropped the connection", ErrProtocol)
+			break
+		}
 		if err != nil || f.Type != wire.TypeReply {
-			err = fmt.Errorf("%w: %v", ErrProtocol, err)
+			err = fmt.Errorf("%w: %v (type %d)", ErrProtocol, err, f.Type)
+			sendAbort(c.sc, &c.wmu)
 			break
 		}
 		c.mu.Lock()
@@ -326,6 +335,16 @@ func (c *tcpClientConn) fail(err error) {
 		delete(c.t.conns, c.addr)
 	}
 	c.t.mu.Unlock()
+}
+
+// sendAbort tells the peer we drop the connection while alive, so it does
+// not take the close for our process's death.
+func sendAbort(sc *secconn.Conn, wmu *sync.Mutex) {
+	f := wire.Frame{Type: wire.TypeAbort}
+	wmu.Lock()
+	sc.NetConn().SetWriteDeadline(time.Now().Add(time.Second))
+	sc.WriteRecord(f.Append(nil))
+	wmu.Unlock()
 }
 
 // Call implements Transport.

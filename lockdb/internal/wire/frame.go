@@ -16,6 +16,10 @@ const (
 	// TypeCancel tells the peer the request with this ID is abandoned; its
 	// handler's context is cancelled. No reply.
 	TypeCancel Type = 3
+	// TypeAbort is the last frame of a connection its live sender drops
+	// (after a protocol error): the close that follows does not mean the
+	// sender's process ended.
+	TypeAbort Type = 4
 )
 
 // MaxBody bounds a frame body (a reassert batch or an admin listing).
@@ -72,7 +76,7 @@ func Parse(b []byte) (Frame, error) {
 		return f, fmt.Errorf("%w: %d bytes, header needs %d", ErrShort, len(b), headerSize)
 	}
 	f.Type = Type(b[offType])
-	if f.Type < TypeRequest || f.Type > TypeCancel {
+	if f.Type < TypeRequest || f.Type > TypeAbort {
 		return f, fmt.Errorf("%w: %d", ErrType, b[offType])
 	}
 	f.ID = binary.BigEndian.Uint64(b[offID:])

@@ -47,7 +47,7 @@ func TestParseRejects(t *testing.T) {
 		{"cut body", good[:len(good)-1], ErrShort},
 		{"trailing", append(append([]byte{}, good...), 0), ErrTrailing},
 		{"type 0", append([]byte{0}, good[1:]...), ErrType},
-		{"type 4", append([]byte{4}, good[1:]...), ErrType},
+		{"type 5", append([]byte{5}, good[1:]...), ErrType},
 		{"lying errlen", func() []byte { b := append([]byte{}, good...); b[offErrLen] = 0xFF; return b }(), ErrTooLarge},
 		{"lying bodylen", func() []byte {
 			b := append([]byte{}, good...)
