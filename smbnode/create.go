@@ -103,7 +103,7 @@ func handleCreate(ctx context.Context, r *request) error {
 		o, action, err = r.createStream(ctx, req, base, stream)
 	} else {
 		req.Name = base
-		o, action, err = r.openFile(ctx, req)
+		o, action, err = r.openFileLive(ctx, req)
 	}
 	if err != nil {
 		return err

@@ -158,3 +158,41 @@ func (c *conn) closeTreeOpens(t *tree) {
 		c.closeOpen(context.Background(), o)
 	}
 }
+
+// openFileLive is openFile for a file that may vanish while its open waits
+// for breaks: when another open's delete-on-close removed the name in the
+// meantime (another client's disconnect, another node), the open it got is
+// of an unlinked file, and the CREATE starts over from the name, as
+// Samba's deferred opens do.
+func (r *request) openFileLive(ctx context.Context, req *wire.CreateRequest) (*open, uint32, error) {
+	for try := 0; ; try++ {
+		o, action, err := r.openFile(ctx, req)
+		if err != nil || action == wire.FileCreated || try == 2 {
+			return o, action, err
+		}
+		if st, err := vfs.StatFile(o.f); err != nil || st.Nlink > 0 {
+			return o, action, nil
+		}
+		r.c.discardOpen(ctx, o)
+	}
+}
+
+// discardOpen releases an open whose file was unlinked under it: its
+// records and its descriptor, never a name (the name may be another
+// file's by now).
+func (c *conn) discardOpen(ctx context.Context, o *open) {
+	o.mu.Lock()
+	o.closed = true
+	o.mu.Unlock()
+	c.mu.Lock()
+	delete(c.opens, o.id)
+	c.mu.Unlock()
+	o.tree.mu.Lock()
+	delete(o.tree.opens, o.id)
+	o.tree.mu.Unlock()
+	c.srv.opens.Delete(o.id)
+	if _, err := c.srv.locker.CloseFile(ctx, o.key, o.oid); err != nil {
+		c.log.Warn("releasing open in the lock database", "err", err)
+	}
+	o.f.Close()
+}
