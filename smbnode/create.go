@@ -183,6 +183,9 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 		}
 		return nil, 0, wire.StatusFileIsADirectory
 	}
+	if r.leaseKeyConflict(req, exists, info) {
+		return nil, 0, wire.StatusInvalidParameter
+	}
 	access := mapGeneric(req.DesiredAccess)
 	wantDir := opts&wire.FileDirectoryFile != 0
 	if exists {
@@ -332,10 +335,6 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 		}
 	}
 	rec.Durable, rec.CreateGUID = r.durableRecord(req, o.isDir, &rec)
-	if lease != nil && r.c.srv.leaseKeyInUse(rec.ClientGUID, rec.LeaseKey, o.key) {
-		undo()
-		return nil, 0, wire.StatusInvalidParameter
-	}
 	pc := &pendingCreate{r: r}
 	res, err := r.c.srv.locker.OpenFile(withPendingCreate(ctx, pc), o.key, rec, disp)
 	pc.finish()
@@ -346,6 +345,10 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 	o.oplock = res.Oplock
 	if rec.Oplock == wire.OplockLevelLease {
 		o.leaseKey, o.leaseVer, o.leaseState = rec.LeaseKey, rec.LeaseVersion, res.LeaseState
+		o.leaseEpoch, o.leaseBreaking = res.LeaseEpoch, res.LeaseBreaking
+		if res.LeaseVersion != 0 {
+			o.leaseVer = res.LeaseVersion // the lease's, not this request's
+		}
 	}
 	o.deleteOnClose = rec.DeleteOnClose
 	if exists && (disp == wire.FileOverwrite || disp == wire.FileOverwriteIf || disp == wire.FileSupersede) {
@@ -415,8 +418,11 @@ func (r *request) createContextResponses(req *wire.CreateRequest, o *open, info 
 				if rq.LeaseFlags&wire.LeaseFlagParentLeaseKeySet != 0 && l.Version == 2 {
 					l.LeaseFlags |= wire.LeaseFlagParentLeaseKeySet
 				}
-				l.Epoch = rq.Epoch
 			}
+		}
+		l.Epoch = o.leaseEpoch
+		if o.leaseBreaking {
+			l.LeaseFlags |= wire.LeaseFlagBreakInProgress
 		}
 		out = append(out, wire.CreateContext{Name: wire.CreateContextRequestLease, Data: l.Append(nil)})
 	}

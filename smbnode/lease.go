@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"shoal/lockdb/table"
+	"shoal/smbnode/vfs"
 	"shoal/smbnode/wire"
 )
 
@@ -168,4 +169,29 @@ func (s *Server) setLeaseState(k table.Key, guid, key [16]byte, state uint32) {
 			o.mu.Unlock()
 		}
 	}
+}
+
+// leaseKeyConflict reports whether a CREATE asks for a lease under a key
+// this client already uses for another file (checked before anything
+// happens on disk, as Samba does).
+func (r *request) leaseKeyConflict(req *wire.CreateRequest, exists bool, info vfs.Info) bool {
+	if req.RequestedOplockLevel != wire.OplockLevelLease {
+		return false
+	}
+	c := req.Context(wire.CreateContextRequestLease)
+	if c == nil {
+		return false
+	}
+	l, err := wire.ParseLease(c.Data)
+	if err != nil {
+		return false
+	}
+	file := table.Key{Share: r.tree.share.cfg.Name}
+	if exists {
+		file.Inode = info.FileID
+	}
+	r.c.mu.Lock()
+	guid := r.c.clientGUID
+	r.c.mu.Unlock()
+	return r.c.srv.leaseKeyInUse(guid, l.LeaseKey, file)
 }

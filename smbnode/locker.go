@@ -86,6 +86,7 @@ func (l *localLocker) OpenFile(ctx context.Context, k table.Key, o table.Open, d
 		case <-ctx.Done():
 			return table.Result{}, ctx.Err()
 		}
+		o.Retry = true
 	}
 }
 

@@ -47,6 +47,10 @@ type open struct {
 	// to level oplockBreakTo (oplockbreak.go).
 	oplockBreaking bool
 	oplockBreakTo  uint8
+	// leaseEpoch and leaseBreaking are the lease's at open time, for the
+	// CREATE response.
+	leaseEpoch    uint16
+	leaseBreaking bool
 
 	// position and mode are FilePositionInformation / FileModeInformation.
 	position      uint64

@@ -309,6 +309,7 @@ func (t *Table) grant(e *entry, rec *openRec, access uint32, overwrite bool, res
 	res.Oplock = OplockLease
 	res.LeaseState = own.state
 	res.LeaseEpoch = own.epoch
+	res.LeaseVersion = own.version
 	res.LeaseBreaking = own.breaking
 }
 

@@ -178,6 +178,7 @@ type Result struct {
 	Oplock        uint8  // granted oplock level; OplockLease for a lease
 	LeaseState    uint32 // granted lease state
 	LeaseEpoch    uint16 // lease epoch to return to a v2 client
+	LeaseVersion  int    // the lease's version: its first open's, whatever a later open asks
 	LeaseBreaking bool   // SMB2_LEASE_FLAG_BREAK_IN_PROGRESS
 }
 
