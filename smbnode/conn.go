@@ -177,6 +177,12 @@ func (c *conn) frame(buf []byte) error {
 		}
 		return c.runChain(buf, nil)
 	}
+	if h.Command == wire.CommandChangeNotify && h.NextCommand == 0 {
+		// A lone CHANGE_NOTIFY runs here, in arrival order, so that a
+		// CANCEL or a second CHANGE_NOTIFY right behind it finds it
+		// waiting; its handler never blocks (notify.go).
+		return c.runChain(buf, encSession)
+	}
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {

@@ -6,201 +6,454 @@ import (
 	"strings"
 	"sync"
 
+	"shoal/lockdb/table"
 	"shoal/smbnode/wire"
 )
 
-// Change kinds reported to watches.
+// Change notify (MS-SMB2 3.3.5.19), with Samba's semantics (smbd/notify.c):
+//
+//   - The first CHANGE_NOTIFY on a directory open creates its watch and
+//     fixes the watch's completion filter, WATCH_TREE flag and buffer size
+//     until the open closes; later requests' filters are ignored.
+//   - From then on changes are queued on the watch. A request finding
+//     queued changes completes at once with all of them; otherwise it goes
+//     async and the next change completes the oldest waiting request.
+//   - Changes that do not fit the smaller of the request's and the watch's
+//     buffer, or more than maxQueuedChanges queued ones, are answered
+//     STATUS_NOTIFY_ENUM_DIR ("enumerate the directory yourself").
+//   - CANCEL answers STATUS_CANCELLED; closing the open (CLOSE, TREE_DISCONNECT,
+//     LOGOFF) STATUS_NOTIFY_CLEANUP; delete-on-close set on the watched
+//     directory STATUS_DELETE_PENDING.
+//
+// Changes reach the watches through post, from notifyChange,
+// notifyModified and notifyRename.
+
+// Change kinds reported by notifyChange.
 const (
 	notifyAdded = iota
 	notifyRemoved
 	notifyModified
 )
 
-// watch is a directory open with CHANGE_NOTIFY requests (MS-SMB2 3.3.5.19).
-// Events are queued while no request waits and delivered to the next.
-type watch struct {
-	mu      sync.Mutex
-	filter  uint32
-	tree    bool
-	events  []wire.NotifyEvent
-	overflw bool
-	wake    chan struct{}
-	closed  bool
-}
+// maxQueuedChanges bounds a watch's queue; beyond it the watch only
+// remembers that it overflowed (Samba's limit).
+const maxQueuedChanges = 1000
 
-// notifyHub finds the watches of a share by directory.
+// notifyHub holds every watch of the server. Its mutex guards the watches
+// and their queues; responses are sent after it is released.
 type notifyHub struct {
 	mu      sync.Mutex
 	watches map[*open]*watch
 }
 
-// handleChangeNotify is SMB2 CHANGE_NOTIFY: it goes async and completes
-// when something changes in the watched directory.
+// watch is the change-notify state of one directory open (Samba's
+// notify_change_buf).
+type watch struct {
+	o     *open
+	share *share
+	// filter applies to entries directly in the directory, subdirFilter to
+	// deeper ones (zero without WATCH_TREE).
+	filter, subdirFilter uint32
+	maxBuffer            uint32
+	changes              []wire.NotifyEvent
+	// overflowed: changes were lost; the next request gets ENUM_DIR.
+	overflowed bool
+	// waiting requests, oldest first.
+	waiting []*notifyWaiter
+}
+
+// notifyWaiter is a CHANGE_NOTIFY request waiting for a change.
+type notifyWaiter struct {
+	w        *watch
+	maxParam uint32
+	// done is set (under the hub's mutex) by whoever completes it.
+	done bool
+	// Either the request went async and is answered through r (a copy of
+	// the handler's request that the completer owns) ...
+	r *request
+	a *asyncOp
+	// ... or it is a non-last request of a compound, which cannot go
+	// async: its handler blocks on result.
+	result chan notifyResult
+}
+
+type notifyResult struct {
+	status wire.Status
+	buf    []byte
+}
+
+// handleChangeNotify is SMB2 CHANGE_NOTIFY. It never blocks when it is the
+// last request of its chain (the reader runs lone CHANGE_NOTIFY frames in
+// order, see conn.frame): a waiting request is answered later by whoever
+// completes it.
 func handleChangeNotify(ctx context.Context, r *request) error {
 	req, err := wire.ParseChangeNotifyRequest(r.msg)
 	if err != nil {
+		return wire.StatusInvalidParameter
+	}
+	if req.OutputBufferLength > r.c.maxTransactSize() {
 		return wire.StatusInvalidParameter
 	}
 	o, err := r.lookupOpen(req.FileID)
 	if err != nil {
 		return err
 	}
-	if !o.isDir {
+	if !o.isDir || o.tree != r.tree || o.f == nil {
 		return wire.StatusInvalidParameter
 	}
-	if o.access&wire.FileReadData == 0 {
-		return wire.StatusAccessDenied
-	}
-	if req.OutputBufferLength > r.c.srv.cfg.MaxIOSize {
-		return wire.StatusInvalidParameter
-	}
-	w := r.c.srv.watchFor(o, req.CompletionFilter, req.Flags&wire.WatchTree != 0)
-	for {
-		w.mu.Lock()
-		if w.closed {
-			w.mu.Unlock()
-			return wire.StatusNotifyCleanup
-		}
-		if len(w.events) > 0 || w.overflw {
-			events, over := w.events, w.overflw
-			w.events, w.overflw = nil, false
-			w.mu.Unlock()
-			if over {
-				return wire.StatusNotifyEnumDir
-			}
-			buf, err := wire.AppendNotifyInformation(nil, events, int(req.OutputBufferLength))
-			if err != nil {
-				return wire.StatusNotifyEnumDir
-			}
-			r.out = (&wire.ChangeNotifyResponse{Buffer: buf}).Append(r.out)
-			return nil
-		}
-		wake := w.wake
-		w.mu.Unlock()
-		actx := r.goAsync()
-		select {
-		case <-wake:
-		case <-actx.Done():
-			return wire.StatusCancelled
-		}
-	}
-}
-
-// watchFor returns the open's watch, creating it on the first request.
-func (s *Server) watchFor(o *open, filter uint32, tree bool) *watch {
-	s.notify.mu.Lock()
-	defer s.notify.mu.Unlock()
-	if s.notify.watches == nil {
-		s.notify.watches = map[*open]*watch{}
-	}
-	w := s.notify.watches[o]
+	s := r.c.srv
+	h := &s.notify
+	h.mu.Lock()
+	w := h.watches[o]
 	if w == nil {
-		w = &watch{wake: make(chan struct{})}
-		s.notify.watches[o] = w
+		// Setting up a watch needs LIST access (Samba's change_notify_create).
+		if o.access&wire.FileReadData == 0 {
+			h.mu.Unlock()
+			return wire.StatusAccessDenied
+		}
+		o.mu.Lock()
+		closed := o.closed
+		o.mu.Unlock()
+		if closed {
+			h.mu.Unlock()
+			return wire.StatusFileClosed
+		}
+		w = &watch{o: o, share: o.tree.share, filter: req.CompletionFilter, maxBuffer: req.OutputBufferLength}
+		if req.Flags&wire.WatchTree != 0 {
+			w.subdirFilter = req.CompletionFilter
+		}
+		if h.watches == nil {
+			h.watches = map[*open]*watch{}
+		}
+		h.watches[o] = w
 	}
-	w.mu.Lock()
-	w.filter, w.tree = filter, tree
-	w.mu.Unlock()
-	return w
+	if len(w.changes) > 0 || w.overflowed {
+		res := w.takeLocked(req.OutputBufferLength)
+		h.mu.Unlock()
+		return r.notifyAnswer(res)
+	}
+	h.mu.Unlock()
+
+	actx := r.goAsync()
+	if r.async == nil {
+		// Not the last request of a compound: wait here.
+		nw := &notifyWaiter{w: w, maxParam: req.OutputBufferLength, result: make(chan notifyResult, 1)}
+		if res, now := w.wait(nw); now {
+			return r.notifyAnswer(res)
+		}
+		select {
+		case res := <-nw.result:
+			return r.notifyAnswer(res)
+		case <-actx.Done():
+			if w.abandon(nw) {
+				return wire.StatusCancelled
+			}
+			return r.notifyAnswer(<-nw.result)
+		}
+	}
+	// Hand the request over: from here the waiter answers it, on its own
+	// copy, and the dispatcher neither answers nor forgets it.
+	wr := *r
+	wr.out = make([]byte, wire.HeaderSize, wire.HeaderSize+64)
+	nw := &notifyWaiter{w: w, maxParam: req.OutputBufferLength, r: &wr, a: r.async}
+	res, now := w.wait(nw)
+	if now {
+		// A change came in while the interim response went out.
+		return r.notifyAnswer(res)
+	}
+	r.async, r.skipResponse = nil, true
+	context.AfterFunc(nw.a.ctx, func() {
+		if w.abandon(nw) {
+			nw.complete(notifyResult{status: wire.StatusCancelled})
+		}
+	})
+	return nil
 }
 
-// cancelNotify completes the open's pending notifications with
-// STATUS_NOTIFY_CLEANUP when it closes.
+// notifyAnswer turns a result into the handler's answer.
+func (r *request) notifyAnswer(res notifyResult) error {
+	if res.status != wire.StatusSuccess {
+		return res.status
+	}
+	r.out = (&wire.ChangeNotifyResponse{Buffer: res.buf}).Append(r.out)
+	return nil
+}
+
+// maxTransactSize is the MaxTransactSize the connection negotiated.
+func (c *conn) maxTransactSize() uint32 {
+	c.mu.Lock()
+	d := c.dialect
+	c.mu.Unlock()
+	n := c.srv.cfg.MaxIOSize
+	if d == wire.Dialect202 {
+		n = min(n, 64<<10)
+	}
+	return n
+}
+
+// wait queues nw, unless changes are already there: then it reports them.
+func (w *watch) wait(nw *notifyWaiter) (notifyResult, bool) {
+	h := &w.o.conn.srv.notify
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.watches[w.o] != w {
+		return notifyResult{status: wire.StatusNotifyCleanup}, true
+	}
+	if len(w.changes) > 0 || w.overflowed {
+		return w.takeLocked(nw.maxParam), true
+	}
+	w.waiting = append(w.waiting, nw)
+	return notifyResult{}, false
+}
+
+// abandon removes a cancelled waiter; false if it was completed already.
+func (w *watch) abandon(nw *notifyWaiter) bool {
+	h := &w.o.conn.srv.notify
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if nw.done {
+		return false
+	}
+	nw.done = true
+	for i, x := range w.waiting {
+		if x == nw {
+			w.waiting = append(w.waiting[:i], w.waiting[i+1:]...)
+			break
+		}
+	}
+	return true
+}
+
+// takeLocked empties the queue into a response for a request that accepts
+// maxParam bytes. The hub's mutex is held.
+func (w *watch) takeLocked(maxParam uint32) notifyResult {
+	changes, over := w.changes, w.overflowed
+	w.changes, w.overflowed = nil, false
+	if over {
+		return notifyResult{status: wire.StatusNotifyEnumDir}
+	}
+	buf, err := wire.AppendNotifyInformation(nil, coalesce(changes), int(min(maxParam, w.maxBuffer)))
+	if err != nil || len(buf) == 0 {
+		return notifyResult{status: wire.StatusNotifyEnumDir}
+	}
+	return notifyResult{status: wire.StatusSuccess, buf: buf}
+}
+
+// coalesce drops a change identical to the one before it.
+func coalesce(changes []wire.NotifyEvent) []wire.NotifyEvent {
+	out := changes[:0:0]
+	for i, e := range changes {
+		if i > 0 && e == changes[i-1] {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// popLocked takes the oldest waiting request, if any, marking it done.
+func (w *watch) popLocked() *notifyWaiter {
+	if len(w.waiting) == 0 {
+		return nil
+	}
+	nw := w.waiting[0]
+	w.waiting = w.waiting[1:]
+	nw.done = true
+	return nw
+}
+
+// complete answers a waiter taken off its watch.
+func (nw *notifyWaiter) complete(res notifyResult) {
+	if nw.result != nil {
+		nw.result <- res
+		return
+	}
+	r, c := nw.r, nw.r.c
+	r.async = nw.a
+	r.out = r.out[:wire.HeaderSize]
+	if res.status == wire.StatusSuccess {
+		r.out = (&wire.ChangeNotifyResponse{Buffer: res.buf}).Append(r.out)
+	}
+	if c.ctx.Err() == nil {
+		if err := c.respond(r, res.status); err != nil {
+			c.log.Debug("sending a change notify response", "err", err)
+			c.close()
+		}
+	}
+	c.finishAsync(nw.a)
+}
+
+// cancelNotify ends the open's watch as it closes: its waiting requests
+// complete with STATUS_NOTIFY_CLEANUP. A directory open closing with
+// delete-on-close makes the directory delete-pending: the waiting requests
+// of the other opens' watches on it complete with STATUS_DELETE_PENDING.
 func (o *open) cancelNotify() {
 	s := o.conn.srv
-	s.notify.mu.Lock()
-	w := s.notify.watches[o]
-	delete(s.notify.watches, o)
-	s.notify.mu.Unlock()
+	o.mu.Lock()
+	deleting := o.isDir && (o.deleteOnClose || o.deletePending)
+	o.mu.Unlock()
+	if deleting {
+		defer s.notifyDeletePending(o.key)
+	}
+	h := &s.notify
+	h.mu.Lock()
+	w := h.watches[o]
+	var done []*notifyWaiter
 	if w != nil {
-		w.mu.Lock()
-		w.closed = true
-		close(w.wake)
-		w.mu.Unlock()
+		delete(h.watches, o)
+		for nw := w.popLocked(); nw != nil; nw = w.popLocked() {
+			done = append(done, nw)
+		}
+	}
+	h.mu.Unlock()
+	for _, nw := range done {
+		nw.complete(notifyResult{status: wire.StatusNotifyCleanup})
 	}
 }
 
-// notifyChange tells the watches of rel's directory (and WATCH_TREE
-// watches above it) that rel changed.
+// notifyDeletePending completes the waiting requests of every watch on
+// the file k with STATUS_DELETE_PENDING: delete-on-close was set on the
+// watched directory (Samba's MSG_SMB_NOTIFY_CANCEL_DELETED). The watches
+// stay.
+func (s *Server) notifyDeletePending(k table.Key) {
+	h := &s.notify
+	h.mu.Lock()
+	var done []*notifyWaiter
+	for o, w := range h.watches {
+		if o.key != k {
+			continue
+		}
+		for nw := w.popLocked(); nw != nil; nw = w.popLocked() {
+			done = append(done, nw)
+		}
+	}
+	h.mu.Unlock()
+	for _, nw := range done {
+		nw.complete(notifyResult{status: wire.StatusDeletePending})
+	}
+}
+
+// notifyChange reports that rel (a path relative to the share root)
+// was added, removed or modified.
 func (s *Server) notifyChange(sh *share, rel string, kind int, isDir bool) {
-	action, filter := wire.FileActionModified, wire.FileNotifyChangeLastWrite|wire.FileNotifyChangeSize|wire.FileNotifyChangeAttributes
+	nameFilter := wire.FileNotifyChangeFileName
+	if isDir {
+		nameFilter = wire.FileNotifyChangeDirName
+	}
 	switch kind {
 	case notifyAdded:
-		action = wire.FileActionAdded
-		filter = wire.FileNotifyChangeFileName
-		if isDir {
-			filter = wire.FileNotifyChangeDirName
-		}
+		s.notifyEvent(sh, wire.FileActionAdded, nameFilter, rel, "")
 	case notifyRemoved:
-		action = wire.FileActionRemoved
-		filter = wire.FileNotifyChangeFileName
-		if isDir {
-			filter = wire.FileNotifyChangeDirName
-		}
+		s.notifyEvent(sh, wire.FileActionRemoved, nameFilter, rel, "")
+	default:
+		s.notifyEvent(sh, wire.FileActionModified, wire.FileNotifyChangeLastWrite|wire.FileNotifyChangeSize|wire.FileNotifyChangeAttributes, rel, "")
 	}
-	s.post(sh, rel, filter, []wire.NotifyEvent{{Action: action}})
 }
 
-// notifyRename reports a rename as an old-name/new-name pair.
+// notifyModified reports a change of rel's metadata that matches filter
+// (FILE_NOTIFY_CHANGE_ATTRIBUTES, _LAST_WRITE, _CREATION, ...).
+func (s *Server) notifyModified(sh *share, rel string, filter uint32) {
+	if filter != 0 {
+		s.notifyEvent(sh, wire.FileActionModified, filter, rel, "")
+	}
+}
+
+// notifyRename reports a rename: an old-name/new-name pair within one
+// directory, a removal and an addition across directories, and, for a
+// file, a modification of the new name (Windows and Samba send it).
 func (s *Server) notifyRename(sh *share, oldRel, newRel string, isDir bool) {
 	filter := wire.FileNotifyChangeFileName
 	if isDir {
 		filter = wire.FileNotifyChangeDirName
 	}
 	if path.Dir(oldRel) == path.Dir(newRel) {
-		s.post(sh, oldRel, filter, []wire.NotifyEvent{{Action: wire.FileActionRenamedOldName}, {Action: wire.FileActionRenamedNewName, FileName: newRel}})
-		return
+		s.notifyEvent(sh, wire.FileActionRenamedOldName, filter, oldRel, newRel)
+	} else {
+		s.notifyEvent(sh, wire.FileActionRemoved, filter, oldRel, "")
+		s.notifyEvent(sh, wire.FileActionAdded, filter, newRel, "")
 	}
-	s.post(sh, oldRel, filter, []wire.NotifyEvent{{Action: wire.FileActionRemoved}})
-	s.post(sh, newRel, filter, []wire.NotifyEvent{{Action: wire.FileActionAdded}})
+	if !isDir {
+		s.notifyEvent(sh, wire.FileActionModified, wire.FileNotifyChangeAttributes|wire.FileNotifyChangeCreation, newRel, "")
+	}
 }
 
-// post queues events about rel for every matching watch. An event with an
-// empty FileName names rel itself; names are made relative to each watch.
-func (s *Server) post(sh *share, rel string, filter uint32, events []wire.NotifyEvent) {
-	s.notify.mu.Lock()
-	defer s.notify.mu.Unlock()
-	for o, w := range s.notify.watches {
-		if o.tree.share != sh {
+// notifyEvent is one change made through this node. newRel is set only for
+// FileActionRenamedOldName, naming the new name in the same directory.
+func (s *Server) notifyEvent(sh *share, action, filter uint32, rel, newRel string) {
+	s.post(sh, action, filter, rel, newRel)
+}
+
+// post queues a change for every watch it matches and answers the
+// watches' oldest waiting requests.
+func (s *Server) post(sh *share, action, filter uint32, rel, newRel string) {
+	parent := parentDir(rel)
+	h := &s.notify
+	type answer struct {
+		nw  *notifyWaiter
+		res notifyResult
+	}
+	var answers []answer
+	h.mu.Lock()
+	for _, w := range h.watches {
+		if w.share != sh {
 			continue
 		}
-		dir, _ := o.path()
-		parent := path.Dir(rel)
-		if parent == "." {
-			parent = ""
-		}
-		var relToWatch string
+		dir := watchDir(w.o)
+		var mask uint32
 		switch {
 		case parent == dir:
-			relToWatch = rel
-			if dir != "" {
-				relToWatch = strings.TrimPrefix(rel, dir+"/")
-			}
+			mask = w.filter
 		case dir == "" || strings.HasPrefix(parent, dir+"/"):
-			relToWatch = strings.TrimPrefix(rel, dir+"/")
+			mask = w.subdirFilter
 		default:
 			continue
 		}
-		w.mu.Lock()
-		if w.filter&filter == 0 || parent != dir && !w.tree {
-			w.mu.Unlock()
+		if mask&filter == 0 {
 			continue
 		}
-		for _, e := range events {
-			name := relToWatch
-			if e.FileName != "" {
-				name = strings.TrimPrefix(e.FileName, dir+"/")
-				if dir == "" {
-					name = e.FileName
-				}
+		if w.overflowed {
+			continue
+		}
+		if len(w.changes) >= maxQueuedChanges {
+			w.changes, w.overflowed = nil, true
+		} else {
+			w.changes = append(w.changes, wire.NotifyEvent{Action: action, FileName: relativeTo(dir, rel)})
+			if newRel != "" {
+				w.changes = append(w.changes, wire.NotifyEvent{Action: wire.FileActionRenamedNewName, FileName: relativeTo(dir, newRel)})
 			}
-			w.events = append(w.events, wire.NotifyEvent{Action: e.Action, FileName: strings.ReplaceAll(name, "/", `\`)})
 		}
-		if len(w.events) > 1000 {
-			w.events, w.overflw = nil, true
+		if nw := w.popLocked(); nw != nil {
+			answers = append(answers, answer{nw, w.takeLocked(nw.maxParam)})
 		}
-		close(w.wake)
-		w.wake = make(chan struct{})
-		w.mu.Unlock()
 	}
+	h.mu.Unlock()
+	for _, a := range answers {
+		a.nw.complete(a.res)
+	}
+}
+
+// watchDir is the watched directory's path relative to the share root,
+// cleaned ("" for the root).
+func watchDir(o *open) string {
+	rel, _ := o.path()
+	rel = path.Clean("/" + rel)[1:]
+	return rel
+}
+
+// parentDir is rel's directory ("" for the share root).
+func parentDir(rel string) string {
+	d := path.Dir(rel)
+	if d == "." || d == "/" {
+		return ""
+	}
+	return d
+}
+
+// relativeTo names rel relative to dir, with backslashes, as
+// FILE_NOTIFY_INFORMATION carries it.
+func relativeTo(dir, rel string) string {
+	if dir != "" {
+		rel = strings.TrimPrefix(rel, dir+"/")
+	}
+	return strings.ReplaceAll(rel, "/", `\`)
 }
