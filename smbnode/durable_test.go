@@ -523,3 +523,45 @@ func TestDurableLockSequence(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateRestartsAfterDelete: an open that waits for a batch oplock
+// break while the holder closes with delete-on-close must not get the
+// unlinked file: it starts over and creates a new one (openFileLive).
+func TestCreateRestartsAfterDelete(t *testing.T) {
+	e := newDurableEnv(t)
+	ctx := context.Background()
+	a := e.dial("alice", "Alice-pw1")
+	b := e.dial("alice", "Alice-pw1")
+	r := create(t, a, "d.dat", wire.OplockLevelBatch, shareAll, 0x00001000)
+	if r.status != 0 || r.oplock != wire.OplockLevelBatch {
+		t.Fatalf("create: %v oplock %#x", r.status, r.oplock)
+	}
+	if st, _ := a.Write(ctx, r.id, 0, []byte("x")); st != 0 {
+		t.Fatalf("write: %v", st)
+	}
+	call, err := b.StartCreate(cluster.CreateReq{Name: "d.dat", Access: 0x0012019F, Share: shareAll,
+		Disposition: wire.FileOpenIf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-a.Breaks: // b's open now waits for the break
+	case <-time.After(5 * time.Second):
+		t.Fatal("no oplock break")
+	}
+	if st, _ := a.CloseFile(ctx, r.id); st != 0 {
+		t.Fatalf("close: %v", st)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	o, err := b.FinishCreate(wctx, call)
+	if err != nil || o.Status != 0 {
+		t.Fatalf("waiting create: %v %v", err, o)
+	}
+	if o.Action != wire.FileCreated {
+		t.Errorf("action %d, want FILE_CREATED (the old file was deleted)", o.Action)
+	}
+	if _, err := os.Stat(filepath.Join(e.dir, "d.dat")); err != nil {
+		t.Errorf("new file: %v", err)
+	}
+}
