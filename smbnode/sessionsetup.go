@@ -37,7 +37,9 @@ func handleSessionSetup(ctx context.Context, r *request) error {
 		c.mu.Unlock()
 		r.sess = s
 		if req.PreviousSessionID != 0 {
-			c.srv.logoffPrevious(req.PreviousSessionID, c)
+			// Also a session of this very connection (Samba closes it too;
+			// smb2.notify.session-reconnect).
+			c.srv.logoffPrevious(req.PreviousSessionID, nil)
 		}
 	}
 	s.mu.Lock()

@@ -14,7 +14,8 @@ const maxNameBytes = 255
 const maxPathBytes = 4095
 
 // splitClientPath turns a client path (backslash or slash separated, no
-// leading separator, "" for the share root) into validated components.
+// leading separator, "" for the share root) into validated components,
+// with ".." components applied.
 func splitClientPath(clientPath string) ([]string, error) {
 	if clientPath == "" {
 		return nil, nil
@@ -37,12 +38,21 @@ func splitClientPath(clientPath string) ([]string, error) {
 	if seps != len(parts)-1 {
 		return nil, fmt.Errorf("%w: empty component in %q", ErrInvalidName, clientPath)
 	}
+	// A ".." component takes the one before it away, as Samba's
+	// check_path_syntax does ("a\..\b" is "b"); it cannot climb above
+	// the share root.
+	out := parts[:0]
 	for _, p := range parts {
+		if p == ".." && len(out) > 0 {
+			out = out[:len(out)-1]
+			continue
+		}
 		if err := validName(p); err != nil {
 			return nil, err
 		}
+		out = append(out, p)
 	}
-	return parts, nil
+	return out, nil
 }
 
 func isSeparator(r rune) bool { return r == '\\' || r == '/' }
