@@ -313,7 +313,9 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 		Path:          rel,
 		User:          r.sess.user,
 	}
-	if o.isDir && rec.Oplock != wire.OplockLevelLease {
+	if o.isDir {
+		// No oplocks on directories, and no leases either: Shoal does
+		// not offer directory leasing (smb2.lease.request).
 		rec.Oplock = wire.OplockLevelNone
 	}
 	var lease *wire.Lease
@@ -352,6 +354,9 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 	}
 	o.deleteOnClose = rec.DeleteOnClose
 	if exists && (disp == wire.FileOverwrite || disp == wire.FileOverwriteIf || disp == wire.FileSupersede) {
+		// The truncate breaks what other opens cache (a stat open that
+		// overwrites passed the oplock checks above).
+		r.c.srv.locker.ContendLevel2(ctx, o.key, o.oid)
 		if err := fs.Truncate(f, 0); err != nil {
 			r.c.srv.locker.CloseFile(ctx, o.key, o.oid)
 			f.Close()

@@ -103,7 +103,9 @@ func (r *request) setFileInfo(ctx context.Context, o *open, req *wire.SetInfoReq
 		if o.isDir {
 			return wire.StatusInvalidParameter
 		}
-		// Allocation below the end of file truncates (MS-FSA 2.1.5.15.1).
+		// Allocation below the end of file truncates (MS-FSA 2.1.5.15.1);
+		// any change breaks read caching of other opens (Samba).
+		r.c.srv.locker.ContendLevel2(ctx, o.key, o.oid)
 		size, err := o.f.Seek(0, io.SeekEnd)
 		if err != nil {
 			return err

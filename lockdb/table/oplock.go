@@ -419,11 +419,12 @@ func (t *Table) BreakTimedOut(k Key, b Break) {
 }
 
 // ContendLevel2 is Samba's contend_level2_oplocks_begin: before a write,
-// a lock or a truncate through open id, every level II oplock and every
-// lease with read caching other than the writer's own lease is broken to
+// a lock or a truncate through open id, every other oplock (all of them
+// cache reads) and every lease with read caching other than the writer's
+// own lease is broken to none; a lease already breaking only narrows to
 // none. The returned breaks are to be delivered; those with AckRequired
-// (read-handle leases) are awaited like any other, but the writer does not
-// wait. It never blocks.
+// (exclusive and batch oplocks, leases with W or H) are awaited like any
+// other, but the writer does not wait. It never blocks.
 func (t *Table) ContendLevel2(k Key, id OpenID) []Break {
 	s := t.shard(k)
 	s.mu.Lock()
@@ -450,7 +451,10 @@ func (t *Table) ContendLevel2(k Key, id OpenID) []Break {
 		}
 	}
 	for _, x := range e.opens {
-		if x.lease == nil && x.Oplock == OplockLevelII && !x.breaking {
+		// Every oplock caching reads goes, exclusive and batch too
+		// (Samba's contend_level2_oplocks_begin: a stat open that
+		// overwrites breaks a batch oplock to none, smb2.oplock.batch13).
+		if x != self && x.lease == nil && x.Oplock != OplockNone && !x.breaking {
 			out = append(out, s.breakOplock(k, x, OplockNone))
 		}
 	}
