@@ -71,6 +71,13 @@ func (l *ClusterLocker) IsOpen(ctx context.Context, k table.Key) bool {
 	return false
 }
 
+// DurableOpens lists the durable opens this node persisted before a
+// restart (durable.go reclaims them).
+func (l *ClusterLocker) DurableOpens() ([]table.Record, error) { return l.C.DurableOpens() }
+
+// ForgetDurable drops a persisted durable open that will not be reclaimed.
+func (l *ClusterLocker) ForgetDurable(id table.OpenID) error { return l.C.ForgetDurable(id) }
+
 // SetBreaker is a no-op: lockdb delivers breaks through its Owner, which
 // noded points at the server (Server.Break).
 func (l *ClusterLocker) SetBreaker(Breaker) {}

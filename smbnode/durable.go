@@ -67,6 +67,8 @@ package smbnode
 import (
 	"context"
 	"errors"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -326,10 +328,21 @@ func (s *Server) expireDurable(o *open) {
 	}
 }
 
-// releaseDurables closes every disconnected durable open (Server.Close).
+// releaseDurables ends every disconnected durable open (Server.Close).
+// When the Locker persists durable opens they stay recorded there, for
+// their clients to reclaim after a restart (reclaimDurable): only the file
+// descriptor is closed. Otherwise the open is closed.
 func (s *Server) releaseDurables() {
+	_, persist := s.locker.(durableStore)
 	s.opens.Range(func(_, v any) bool {
-		if o := v.(*open); claimDisconnected(o) {
+		o := v.(*open)
+		if !claimDisconnected(o) {
+			return true
+		}
+		if persist {
+			s.opens.Delete(o.id)
+			o.f.Close()
+		} else {
 			o.conn.closeOpen(context.Background(), o)
 		}
 		return true
@@ -415,7 +428,7 @@ func (r *request) reconnectDurable(ctx context.Context, req *wire.CreateRequest,
 	}
 	v, ok := r.c.srv.opens.Load(id.Persistent)
 	if !ok {
-		return wire.StatusObjectNameNotFound
+		return r.reclaimDurable(ctx, req, id, guid)
 	}
 	o := v.(*open)
 	d := o.durable.Load()
@@ -462,7 +475,12 @@ func (r *request) reconnectDurable(ctx context.Context, req *wire.CreateRequest,
 	d.mu.Unlock()
 	r.c.registerOpen(o)
 	r.c.log.Debug("durable open reconnected", "open", o.id)
+	r.reconnectResponse(req, o, info)
+	return nil
+}
 
+// reconnectResponse answers a successful durable reconnect.
+func (r *request) reconnectResponse(req *wire.CreateRequest, o *open, info vfs.Info) {
 	o.mu.Lock()
 	oplock := o.oplock
 	o.mu.Unlock()
@@ -482,13 +500,21 @@ func (r *request) reconnectDurable(ctx context.Context, req *wire.CreateRequest,
 	resp.Contexts = r.createContextResponses(req, o, info)
 	r.chain.fileID, r.chain.haveFileID = o.fileID(), true
 	r.out = resp.Append(r.out)
-	return nil
 }
 
 // durableLeaseCheck is Samba's smbd_smb2_create_durable_lease_check: a
 // leased open is reconnected only with its lease key, from its client, and
 // under its current name; an oplock open only without a lease request.
 func (r *request) durableLeaseCheck(req *wire.CreateRequest, o *open, d *durableHandle) error {
+	o.mu.Lock()
+	leased, key, rel := o.oplock == wire.OplockLevelLease, o.leaseKey, o.rel
+	o.mu.Unlock()
+	return r.leaseCheck(req, leased, key, d.clientGUID, rel)
+}
+
+// leaseCheck checks a reconnect's lease request against an open's lease
+// (leased, its key and client) and on-disk name rel.
+func (r *request) leaseCheck(req *wire.CreateRequest, leased bool, key, clientGUID [16]byte, rel string) error {
 	var lease *wire.Lease
 	if c := req.Context(wire.CreateContextRequestLease); c != nil {
 		l, err := wire.ParseLease(c.Data)
@@ -497,9 +523,6 @@ func (r *request) durableLeaseCheck(req *wire.CreateRequest, o *open, d *durable
 		}
 		lease = l
 	}
-	o.mu.Lock()
-	leased, key, rel := o.oplock == wire.OplockLevelLease, o.leaseKey, o.rel
-	o.mu.Unlock()
 	if lease == nil {
 		if leased {
 			return wire.StatusObjectNameNotFound
@@ -507,15 +530,125 @@ func (r *request) durableLeaseCheck(req *wire.CreateRequest, o *open, d *durable
 		return nil
 	}
 	r.c.mu.Lock()
-	clientGUID := r.c.clientGUID
+	connGUID := r.c.clientGUID
 	r.c.mu.Unlock()
-	if !leased || lease.LeaseKey != key || clientGUID != d.clientGUID {
+	if !leased || lease.LeaseKey != key || connGUID != clientGUID {
 		return wire.StatusObjectNameNotFound
 	}
 	got, err := r.tree.share.fs.Resolve(req.Name)
 	if err != nil && !errors.Is(err, vfs.ErrNotExist) || got != rel {
 		return wire.StatusInvalidParameter
 	}
+	return nil
+}
+
+// durableStore is a Locker that keeps durable opens across a noded
+// restart (lockdb persists them in the node's bbolt file):
+// ClusterLocker. Both methods are safe for concurrent use and do not block
+// on the network.
+type durableStore interface {
+	// DurableOpens lists the persisted durable-open records of this node
+	// that are not in the cluster (from before a restart).
+	DurableOpens() ([]table.Record, error)
+	// ForgetDurable drops a persisted record that will not be reclaimed.
+	ForgetDurable(id table.OpenID) error
+}
+
+// reclaimDurable reconnects a durable open this node granted before it
+// restarted: lockdb kept its record; the file is opened again by its
+// recorded name (and must still be the recorded inode) and recorded in the
+// cluster again with OpenFile, which fails cleanly when someone else opened
+// the file in a conflicting way meanwhile. Byte-range locks and the open's
+// position did not survive the restart; the timeout is the default of its
+// version (the record does not keep it).
+func (r *request) reclaimDurable(ctx context.Context, req *wire.CreateRequest, id wire.FileID, guid *[16]byte) error {
+	srv := r.c.srv
+	ds, ok := srv.locker.(durableStore)
+	if !ok {
+		return wire.StatusObjectNameNotFound
+	}
+	recs, err := ds.DurableOpens()
+	if err != nil {
+		r.c.log.Warn("listing persisted durable opens", "err", err)
+		return wire.StatusObjectNameNotFound
+	}
+	want := table.OpenID{Node: srv.cfg.Node, ID: id.Persistent}
+	var rec *table.Record
+	for i := range recs {
+		if recs[i].Kind == table.RecordOpen && recs[i].Open.ID == want && recs[i].Open.Durable {
+			rec = &recs[i]
+			break
+		}
+	}
+	if rec == nil {
+		return wire.StatusObjectNameNotFound
+	}
+	op := rec.Open
+	if !durableCaching(op.Oplock, op.LeaseState) {
+		// Requested but never granted: not a durable open.
+		ds.ForgetDurable(op.ID)
+		return wire.StatusObjectNameNotFound
+	}
+	if !strings.EqualFold(rec.Key.Share, r.tree.share.cfg.Name) || !equalFoldUser(op.User, r.sess.userName()) {
+		return wire.StatusObjectNameNotFound
+	}
+	if guid != nil && *guid != op.CreateGUID {
+		return wire.StatusObjectNameNotFound
+	}
+	if err := r.leaseCheck(req, op.Oplock == wire.OplockLevelLease, op.LeaseKey, op.ClientGUID, op.Path); err != nil {
+		return err
+	}
+	fs := r.tree.share.fs
+	flag := os.O_RDONLY
+	if !r.tree.readOnly && op.Access&(wire.FileWriteData|wire.FileAppendData) != 0 {
+		flag = os.O_RDWR
+	}
+	f, err := fs.OpenFile(op.Path, flag, 0)
+	if err != nil {
+		ds.ForgetDurable(op.ID)
+		return wire.StatusObjectNameNotFound
+	}
+	info, err := vfs.StatFile(f)
+	if err != nil || info.FileID != rec.Key.Inode || info.IsDir {
+		f.Close()
+		ds.ForgetDurable(op.ID)
+		return wire.StatusObjectNameNotFound
+	}
+	op.Session = r.sess.id
+	res, err := srv.locker.OpenFile(ctx, rec.Key, op, wire.FileOpen)
+	if err != nil {
+		f.Close()
+		ds.ForgetDurable(op.ID)
+		r.c.log.Info("persisted durable open not reclaimed", "open", op.ID.String(), "err", err)
+		return wire.StatusObjectNameNotFound
+	}
+	o := &open{
+		id:          id.Persistent,
+		tree:        r.tree,
+		sess:        r.sess,
+		conn:        r.c,
+		f:           f,
+		access:      op.Access,
+		shareAccess: op.ShareAccess,
+		key:         rec.Key,
+		oid:         op.ID,
+		created:     time.Now(),
+		rel:         op.Path,
+		name:        req.Name,
+		oplock:      res.Oplock,
+	}
+	if op.Oplock == wire.OplockLevelLease {
+		o.leaseKey, o.leaseVer, o.leaseState = op.LeaseKey, op.LeaseVersion, res.LeaseState
+	}
+	d := &durableHandle{v2: op.CreateGUID != [16]byte{}, createGUID: op.CreateGUID, timeout: durableV1Timeout,
+		clientGUID: op.ClientGUID, user: op.User}
+	if d.v2 {
+		d.timeout = durableV2DefaultTimeout
+	}
+	o.durable.Store(d)
+	r.c.registerOpen(o)
+	r.c.log.Info("durable open reclaimed after a restart", "open", op.ID.String(), "path", op.Path)
+	r.reconnectResponse(req, o, info)
 	return nil
 }
 

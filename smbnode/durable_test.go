@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"shoal/lockdb"
 	"shoal/smbnode/auth"
 	"shoal/smbnode/wire"
 	"shoal/tests/cluster"
@@ -563,5 +564,110 @@ func TestCreateRestartsAfterDelete(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(e.dir, "d.dat")); err != nil {
 		t.Errorf("new file: %v", err)
+	}
+}
+
+// TestDurableSurvivesRestart: with a lock database that persists durable
+// opens (a one-node lockdb cluster), a durable open whose client is gone
+// when the server stops is reclaimed after a restart from the same state
+// directory, by its user only.
+func TestDurableSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(tWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	start := func() (*durableEnv, func()) {
+		owner := &Owner{}
+		lc, err := lockdb.New(lockdb.TestConfig("n1", filepath.Join(dir, "state"), filepath.Join(dir, "shared")), owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := lc.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		cfg := DefaultConfig()
+		cfg.Signing = "enabled"
+		cfg.Node = "n1"
+		cfg.Shares = []ShareConfig{{Name: "data", Path: data}}
+		cfg.Users = testUsers{"alice": auth.NTHash("Alice-pw1"), "bob": auth.NTHash("Bob-pw1")}
+		cfg.Locker = &ClusterLocker{C: lc}
+		cfg.Logger = log
+		srv, err := New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owner.S.Store(srv)
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.Serve(l)
+		stop := func() {
+			srv.Close()
+			lc.Close()
+		}
+		return &durableEnv{t: t, srv: srv, addr: l.Addr().String(), dir: data}, stop
+	}
+
+	e, stop := start()
+	a := e.dial("alice", "Alice-pw1")
+	r := create(t, a, "r.dat", wire.OplockLevelBatch, shareNone, 0, dhnq())
+	if r.status != 0 || r.oplock != wire.OplockLevelBatch {
+		t.Fatalf("create: %v oplock %#x", r.status, r.oplock)
+	}
+	if _, ok := r.contexts[wire.CreateContextDurableHandleRequest]; !ok {
+		t.Fatal("not durable")
+	}
+	if st, _ := a.Write(context.Background(), r.id, 0, []byte("kept")); st != 0 {
+		t.Fatalf("write: %v", st)
+	}
+	a.Close()
+	e.waitDisconnected(r.id)
+	stop()
+
+	e, stop = start()
+	defer stop()
+	if x := create(t, e.dial("bob", "Bob-pw1"), "r.dat", 0, 0, 0, dhnc(r.id)); x.status != wire.StatusObjectNameNotFound {
+		t.Fatalf("reclaim by another user: %v", x.status)
+	}
+	b := e.dial("alice", "Alice-pw1")
+	x := create(t, b, "r.dat", 0, 0, 0, dhnc(r.id))
+	if x.status != 0 {
+		t.Fatalf("reclaim after restart: %v", x.status)
+	}
+	if x.id != r.id || x.oplock != wire.OplockLevelBatch || x.action != wire.FileOpened {
+		t.Errorf("reclaim gave id %v oplock %#x action %d", x.id, x.oplock, x.action)
+	}
+	// Its batch oplock and share mode (none) are in force again: a second
+	// open breaks the oplock, then fails.
+	c := e.dial("alice", "Alice-pw1")
+	call, err := c.StartCreate(cluster.CreateReq{Name: "r.dat", Access: 0x0012019F, Share: shareAll, Disposition: wire.FileOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case br := <-b.Breaks:
+		if br.FileID != x.id {
+			t.Errorf("break for %v, want %v", br.FileID, x.id)
+		}
+		b.AckOplockBreak(context.Background(), x.id, wire.OplockLevelII)
+	case <-time.After(5 * time.Second):
+		t.Fatal("no oplock break")
+	}
+	wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if y, err := c.FinishCreate(wctx, call); err != nil || y.Status != wire.StatusSharingViolation {
+		t.Errorf("second open: %v %v, want SHARING_VIOLATION", y, err)
+	}
+	if st, _ := b.CloseFile(context.Background(), x.id); st != 0 {
+		t.Errorf("close: %v", st)
+	}
+	recs, err := e.srv.locker.(durableStore).DurableOpens()
+	if err != nil || len(recs) != 0 {
+		t.Errorf("persisted durable opens after the close: %v %v", recs, err)
 	}
 }
