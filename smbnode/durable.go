@@ -42,6 +42,16 @@ package smbnode
 // the same FileID, its position, byte-range locks, lock sequence buckets and
 // its oplock/lease as they are now.
 //
+// Restart. With a Locker that persists durable opens (ClusterLocker: lockdb
+// keeps them in the node's bbolt file), Server.Close leaves the records of
+// disconnected durable opens in place, and after a restart a reconnect
+// naming an unknown FileID reclaims the persisted record (reclaimDurable):
+// same checks, the file opened again by its recorded name and checked
+// against the recorded inode, OpenFile again (fails cleanly when someone
+// opened the file in a conflicting way meanwhile). Byte-range locks,
+// position and lock sequence buckets do not survive a restart; records
+// never reclaimed stay in bbolt (nothing expires them yet).
+//
 // Lock sequence replay (3.3.5.14): LOCK requests on a durable open, on
 // SMB 2.1 and later, are checked against the open's 64 LockSequence buckets:
 // a request whose bucket already holds its sequence number is a replay and
