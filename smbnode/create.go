@@ -111,8 +111,12 @@ func handleCreate(ctx context.Context, r *request) error {
 	if alloc > 0 && !o.isDir && action != wire.FileOpened {
 		preallocate(o.f, alloc)
 	}
-	if c := req.Context(wire.CreateContextSDBuffer); c != nil && action == wire.FileCreated {
-		if err := r.setSecurity(o, 0x7, c.Data); err != nil {
+	if action == wire.FileCreated {
+		var sd []byte
+		if c := req.Context(wire.CreateContextSDBuffer); c != nil {
+			sd = c.Data
+		}
+		if err := r.inheritSecurity(o, sd); err != nil {
 			r.c.closeOpen(ctx, o)
 			return err
 		}
@@ -237,6 +241,9 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 	action := wire.FileOpened
 	created := false
 	if !exists {
+		if err := r.checkCreate(rel, wantDir); err != nil {
+			return nil, 0, err
+		}
 		if wantDir {
 			err = fs.Mkdir(rel)
 			if err == nil {
@@ -273,6 +280,10 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 		}
 		f, err = fs.OpenFile(rel, flag, 0)
 		if err != nil {
+			return nil, 0, err
+		}
+		if access, err = r.checkAccess(f, rel, disp, req.DesiredAccess, access); err != nil {
+			f.Close()
 			return nil, 0, err
 		}
 	}
@@ -408,6 +419,7 @@ func (r *request) createContextResponses(req *wire.CreateRequest, o *open, info 
 		if !info.IsDir && info.Attributes&wire.FileAttributeReadonly != 0 {
 			ma &^= writeAccess
 		}
+		ma = r.maximalAccess(o, ma)
 		out = append(out, wire.CreateContext{Name: wire.CreateContextQueryMaximalAccess,
 			Data: (&wire.MaximalAccessResponse{MaximalAccess: ma}).Append(nil)})
 	}

@@ -241,7 +241,7 @@ func (r *request) querySecurity(o *open, req *wire.QueryInfoRequest) error {
 	if req.AdditionalInformation&sacl != 0 && o.access&wire.AccessSystemSecurity == 0 {
 		return statusPrivilegeNotHeld
 	}
-	if o.access&wire.ReadControl == 0 {
+	if req.AdditionalInformation&0x17 != 0 && o.access&wire.ReadControl == 0 {
 		return wire.StatusAccessDenied
 	}
 	info, err := r.openInfo(o)

@@ -236,6 +236,9 @@ func (r *request) rename(ctx context.Context, o *open, in *wire.FileRenameInfo) 
 	if newRel == oldRel {
 		return nil
 	}
+	if err := r.checkCreate(newRel, o.isDir); err != nil {
+		return err
+	}
 	if o.isDir && r.c.srv.hasOpensBelow(o.tree.share, oldRel) {
 		return wire.StatusAccessDenied
 	}

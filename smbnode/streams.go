@@ -65,6 +65,9 @@ func (r *request) createStream(ctx context.Context, req *wire.CreateRequest, bas
 		if r.tree.readOnly {
 			return nil, 0, wire.StatusAccessDenied
 		}
+		if err := r.checkCreate(rel, false); err != nil {
+			return nil, 0, err
+		}
 		f, cerr := fs.OpenFile(rel, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 		if cerr != nil && !errors.Is(cerr, vfs.ErrExist) {
 			return nil, 0, cerr
@@ -82,6 +85,10 @@ func (r *request) createStream(ctx context.Context, req *wire.CreateRequest, bas
 	if err != nil {
 		return nil, 0, err
 	}
+	limit, err := r.checkStreamAccess(rel, req.CreateDisposition, req.DesiredAccess)
+	if err != nil {
+		return nil, 0, err
+	}
 	dir := streamDirOf(binfo.FileID)
 	for _, d := range []string{streamsDir, dir} {
 		if err := fs.Mkdir(d); err != nil && !errors.Is(err, vfs.ErrExist) {
@@ -96,6 +103,7 @@ func (r *request) createStream(ctx context.Context, req *wire.CreateRequest, bas
 		return nil, 0, err
 	}
 	o.mu.Lock()
+	o.access &= limit
 	o.baseRel = rel
 	o.stream = o.rel[strings.LastIndexByte(o.rel, '/')+1:]
 	o.name = req.Name
