@@ -79,6 +79,10 @@ type Cluster struct {
 	attemptNodes []Member // members frozen by the recovery under way
 	attemptSeq   uint64
 
+	// subs maps a Publish topic to its subscriber, a func(from string,
+	// payload []byte) (notify.go).
+	subs sync.Map
+
 	started bool
 	closed  bool
 	ctx     context.Context
@@ -346,6 +350,8 @@ func (c *Cluster) handle(ctx context.Context, from Peer, m Message) Message {
 		return c.handleUserApply(m)
 	case kindUserSnapshot:
 		return c.handleUserSnapshot(m)
+	case kindPublish:
+		return c.handlePublish(from, m)
 	}
 	return reply(0, nil, fmt.Errorf("%w: unknown RPC kind %d", ErrProtocol, m.Kind))
 }
