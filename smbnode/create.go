@@ -111,6 +111,12 @@ func handleCreate(ctx context.Context, r *request) error {
 	if alloc > 0 && !o.isDir && action != wire.FileOpened {
 		preallocate(o.f, alloc)
 	}
+	if c := req.Context(wire.CreateContextEABuffer); c != nil && o.f != nil && action != wire.FileOpened {
+		if err := writeEAs(int(o.f.Fd()), c.Data); err != nil {
+			r.c.closeOpen(ctx, o)
+			return err
+		}
+	}
 	if action == wire.FileCreated {
 		var sd []byte
 		if c := req.Context(wire.CreateContextSDBuffer); c != nil {

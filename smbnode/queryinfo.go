@@ -103,7 +103,12 @@ func (r *request) queryFileInfo(o *open, req *wire.QueryInfoRequest) ([]byte, in
 	case wire.FileInternalInformation:
 		return (&wire.FileInternalInfo{IndexNumber: info.FileID}).Append(b), 8, nil
 	case wire.FileEaInformation:
-		return (&wire.FileEaInfo{}).Append(b), 4, nil
+		var size uint32
+		if o.f != nil {
+			eas, _ := readEAs(int(o.f.Fd()))
+			size = eaSize(eas)
+		}
+		return (&wire.FileEaInfo{EaSize: size}).Append(b), 4, nil
 	case wire.FileAccessInformation:
 		return (&wire.FileAccessInfo{AccessFlags: o.access}).Append(b), 4, nil
 	case wire.FilePositionInformation:
@@ -157,8 +162,7 @@ func (r *request) queryFileInfo(o *open, req *wire.QueryInfoRequest) ([]byte, in
 	case wire.FileIdInformation:
 		return (&wire.FileIDInfo{VolumeSerialNumber: o.tree.share.volumeID(), FileID: info.FileID}).Append(b), 24, nil
 	case wire.FileFullEaInformation:
-		// Shoal stores no extended attributes: the list is empty.
-		return nil, 0, nil
+		return r.queryEAs(o, req)
 	}
 	return nil, 0, wire.StatusInvalidInfoClass
 }
@@ -297,4 +301,42 @@ func shortName(name string, id uint64) string {
 		short += "." + e
 	}
 	return short
+}
+
+// queryEAs answers FileFullEaInformation: every EA, or the ones the input
+// names (a name without an EA comes back with an empty value).
+func (r *request) queryEAs(o *open, req *wire.QueryInfoRequest) ([]byte, int, error) {
+	if o.f == nil {
+		return nil, 0, wire.StatusNoEasOnFile
+	}
+	eas, err := readEAs(int(o.f.Fd()))
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(req.Input) > 0 {
+		names, err := parseGetEAList(req.Input)
+		if err != nil {
+			return nil, 0, err
+		}
+		var picked []wire.FullEA
+		for _, n := range names {
+			e := wire.FullEA{Name: strings.ToUpper(n)}
+			for _, have := range eas {
+				if strings.EqualFold(have.Name, n) {
+					e = have
+				}
+			}
+			picked = append(picked, e)
+		}
+		eas = picked
+	}
+	if len(eas) == 0 {
+		return nil, 0, wire.StatusNoEasOnFile
+	}
+	buf := wire.AppendFullEAList(nil, eas)
+	if int(req.OutputBufferLength) < len(buf) {
+		// EAs are returned whole or not at all (MS-FSA 2.1.5.11.7).
+		return nil, 0, wire.StatusBufferOverflow
+	}
+	return buf, 0, nil
 }

@@ -139,6 +139,11 @@ func (r *request) setFileInfo(ctx context.Context, o *open, req *wire.SetInfoReq
 		return nil
 	case *wire.FileValidDataLengthInfo:
 		return wire.StatusNotSupported
+	case []wire.FullEA:
+		if o.access&wire.FileWriteEA == 0 {
+			return wire.StatusAccessDenied
+		}
+		return writeEAs(int(o.f.Fd()), req.Buffer)
 	}
 	return wire.StatusInvalidInfoClass
 }
@@ -235,6 +240,9 @@ func (r *request) rename(ctx context.Context, o *open, in *wire.FileRenameInfo) 
 	}
 	if newRel == oldRel {
 		return nil
+	}
+	if err := r.breakHandleLeasesForRename(ctx, o); err != nil {
+		return err
 	}
 	if err := r.checkCreate(newRel, o.isDir); err != nil {
 		return err
