@@ -195,3 +195,39 @@ func (r *request) leaseKeyConflict(req *wire.CreateRequest, exists bool, info vf
 	r.c.mu.Unlock()
 	return r.c.srv.leaseKeyInUse(guid, l.LeaseKey, file)
 }
+
+// breakHandleLeasesForRename is Samba's delay_rename_for_lease_break: a
+// rename through a leased open first breaks the handle caching of every
+// other lease on the file and waits for the acknowledgments (or the break
+// timeout). The Locker does it for a probe open that denies all sharing
+// under the renamer's own lease: the sharing violation makes it break H
+// (never the renamer's own lease) and wait; the probe itself is never
+// kept.
+func (r *request) breakHandleLeasesForRename(ctx context.Context, o *open) error {
+	o.mu.Lock()
+	leased, key, ver := o.oplock == wire.OplockLevelLease, o.leaseKey, o.leaseVer
+	o.mu.Unlock()
+	if !leased {
+		return nil
+	}
+	r.c.mu.Lock()
+	guid := r.c.clientGUID
+	r.c.mu.Unlock()
+	probe := table.Open{
+		ID:      table.OpenID{Node: r.c.srv.cfg.Node, ID: r.c.srv.nextOpenID.Add(1)},
+		Session: r.sess.id,
+		Access:  table.Delete,
+		Oplock:  table.OplockLease, ClientGUID: guid, LeaseKey: key, LeaseVersion: ver,
+		Path: "(rename)",
+	}
+	locker := r.c.srv.locker
+	_, err := locker.OpenFile(ctx, o.key, probe, table.FileOpen)
+	if err == nil {
+		_, err = locker.CloseFile(ctx, o.key, probe.ID)
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil // a sharing violation once nothing is left to break
+}

@@ -127,25 +127,40 @@ func (r *request) ackLeaseBreak(ctx context.Context, ack *wire.LeaseBreakAck) er
 	r.c.mu.Lock()
 	guid := r.c.clientGUID
 	r.c.mu.Unlock()
+	// The lease is looked up among this connection's opens first, then
+	// those of the client's other connections; a key not leased on a
+	// candidate's file moves on to the next candidate.
+	conns := append([]*conn{r.c}, r.c.srv.clientConns(guid)...)
+	seen := map[table.Key]bool{}
 	var held *open
-	for _, c := range r.c.srv.clientConns(guid) {
+	err := error(wire.StatusObjectNameNotFound)
+	for i, c := range conns {
+		if i > 0 && c == r.c {
+			continue
+		}
 		for _, o := range c.openList() {
 			o.mu.Lock()
 			same := o.oplock == wire.OplockLevelLease && o.leaseKey == ack.LeaseKey
 			o.mu.Unlock()
-			if same {
-				held = o
-				break
+			if !same || seen[o.key] {
+				continue
 			}
+			seen[o.key] = true
+			aerr := r.c.srv.locker.AckBreak(ctx, o.key, table.BreakAck{Open: o.oid, Lease: true, ClientGUID: guid, LeaseKey: ack.LeaseKey, LeaseState: ack.LeaseState})
+			switch {
+			case errors.Is(aerr, table.ErrNoSuchLease):
+				continue
+			case errors.Is(aerr, table.ErrNotBreaking):
+				err = aerr // unless another file's lease is breaking
+				continue
+			}
+			err, held = aerr, o
+			break
 		}
 		if held != nil {
 			break
 		}
 	}
-	if held == nil {
-		return wire.StatusObjectNameNotFound
-	}
-	err := r.c.srv.locker.AckBreak(ctx, held.key, table.BreakAck{Open: held.oid, Lease: true, ClientGUID: guid, LeaseKey: ack.LeaseKey, LeaseState: ack.LeaseState})
 	switch {
 	case errors.Is(err, table.ErrNotBreaking):
 		return statusUnsuccessful

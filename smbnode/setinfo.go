@@ -222,6 +222,10 @@ func (r *request) rename(ctx context.Context, o *open, in *wire.FileRenameInfo) 
 	if o.access&wire.Delete == 0 {
 		return wire.StatusAccessDenied
 	}
+	// First, as Samba does: other leases lose handle caching.
+	if err := r.breakHandleLeasesForRename(ctx, o); err != nil {
+		return err
+	}
 	if in.RootDirectory != 0 {
 		return wire.StatusInvalidParameter
 	}
@@ -240,9 +244,6 @@ func (r *request) rename(ctx context.Context, o *open, in *wire.FileRenameInfo) 
 	}
 	if newRel == oldRel {
 		return nil
-	}
-	if err := r.breakHandleLeasesForRename(ctx, o); err != nil {
-		return err
 	}
 	if err := r.checkCreate(newRel, o.isDir); err != nil {
 		return err
