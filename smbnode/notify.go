@@ -26,7 +26,8 @@ import (
 //     directory STATUS_DELETE_PENDING.
 //
 // Changes reach the watches through post, from notifyChange,
-// notifyModified and notifyRename.
+// notifyModified and notifyRename for changes made through this node, and
+// from the other nodes of the cluster (notifyrelay.go).
 
 // Change kinds reported by notifyChange.
 const (
@@ -44,6 +45,8 @@ const maxQueuedChanges = 1000
 type notifyHub struct {
 	mu      sync.Mutex
 	watches map[*open]*watch
+	// relay carries changes to and from the other nodes (notifyrelay.go).
+	relay notifyRelay
 }
 
 // watch is the change-notify state of one directory open (Samba's
@@ -105,6 +108,7 @@ func handleChangeNotify(ctx context.Context, r *request) error {
 	h := &s.notify
 	h.mu.Lock()
 	w := h.watches[o]
+	first := false
 	if w == nil {
 		// Setting up a watch needs LIST access (Samba's change_notify_create).
 		if o.access&wire.FileReadData == 0 {
@@ -125,6 +129,7 @@ func handleChangeNotify(ctx context.Context, r *request) error {
 		if h.watches == nil {
 			h.watches = map[*open]*watch{}
 		}
+		first = len(h.watches) == 0
 		h.watches[o] = w
 	}
 	if len(w.changes) > 0 || w.overflowed {
@@ -133,6 +138,11 @@ func handleChangeNotify(ctx context.Context, r *request) error {
 		return r.notifyAnswer(res)
 	}
 	h.mu.Unlock()
+	if first {
+		// The other nodes learn that changes through them matter before
+		// the client learns that its request waits.
+		s.relayWatching()
+	}
 
 	actx := r.goAsync()
 	if r.async == nil {
@@ -294,18 +304,24 @@ func (o *open) cancelNotify() {
 	o.mu.Unlock()
 	if deleting {
 		defer s.notifyDeletePending(o.key)
+		defer s.relayDeletePending(o.key)
 	}
 	h := &s.notify
 	h.mu.Lock()
 	w := h.watches[o]
 	var done []*notifyWaiter
+	last := false
 	if w != nil {
 		delete(h.watches, o)
+		last = len(h.watches) == 0
 		for nw := w.popLocked(); nw != nil; nw = w.popLocked() {
 			done = append(done, nw)
 		}
 	}
 	h.mu.Unlock()
+	if last {
+		go s.relayWatching()
+	}
 	for _, nw := range done {
 		nw.complete(notifyResult{status: wire.StatusNotifyCleanup})
 	}
@@ -377,10 +393,31 @@ func (s *Server) notifyRename(sh *share, oldRel, newRel string, isDir bool) {
 	}
 }
 
-// notifyEvent is one change made through this node. newRel is set only for
+// notifyEvent is one change made through this node: it goes to this
+// node's watches and to the other nodes'. newRel is set only for
 // FileActionRenamedOldName, naming the new name in the same directory.
 func (s *Server) notifyEvent(sh *share, action, filter uint32, rel, newRel string) {
 	s.post(sh, action, filter, rel, newRel)
+	s.relayEvent(sh, action, filter, rel, newRel)
+}
+
+// notifyOverflow tells every watch that changes were lost: each answers
+// STATUS_NOTIFY_ENUM_DIR.
+func (s *Server) notifyOverflow() {
+	h := &s.notify
+	var done []*notifyWaiter
+	h.mu.Lock()
+	for _, w := range h.watches {
+		w.changes, w.overflowed = nil, true
+		if nw := w.popLocked(); nw != nil {
+			done = append(done, nw)
+			w.overflowed = false
+		}
+	}
+	h.mu.Unlock()
+	for _, nw := range done {
+		nw.complete(notifyResult{status: wire.StatusNotifyEnumDir})
+	}
 }
 
 // post queues a change for every watch it matches and answers the

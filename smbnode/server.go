@@ -93,6 +93,7 @@ func New(cfg Config) (*Server, error) {
 		s.locker = newLocalLocker(cfg.Node)
 	}
 	s.locker.SetBreaker(s)
+	s.startNotifyRelay()
 	var r [2]byte
 	rand.Read(r[:])
 	// Session ids start at a random high half so ids from before a restart are not reused.
