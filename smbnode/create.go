@@ -354,6 +354,11 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 		}
 	}
 	rec.Durable, rec.CreateGUID = r.durableRecord(req, o.isDir, &rec)
+	if exists && table.IsOplockStatOpen(access) && (disp == wire.FileOverwrite || disp == wire.FileOverwriteIf || disp == wire.FileSupersede) {
+		// A stat open neither breaks nor waits for caching, but its
+		// truncate breaks what the others cache (Samba; smb2.oplock.batch13).
+		r.c.srv.locker.ContendLevel2(ctx, o.key, o.oid)
+	}
 	pc := &pendingCreate{r: r}
 	res, err := r.c.srv.locker.OpenFile(withPendingCreate(ctx, pc), o.key, rec, disp)
 	pc.finish()
@@ -371,9 +376,6 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 	}
 	o.deleteOnClose = rec.DeleteOnClose
 	if exists && (disp == wire.FileOverwrite || disp == wire.FileOverwriteIf || disp == wire.FileSupersede) {
-		// The truncate breaks what other opens cache (a stat open that
-		// overwrites passed the oplock checks above).
-		r.c.srv.locker.ContendLevel2(ctx, o.key, o.oid)
 		if err := fs.Truncate(f, 0); err != nil {
 			r.c.srv.locker.CloseFile(ctx, o.key, o.oid)
 			f.Close()

@@ -68,8 +68,8 @@ func (e *entry) check() error {
 					a.ID, a.Access, a.ShareAccess, b.ID, b.Access, b.ShareAccess)
 			}
 		}
-		if a.cacheState()&LeaseWrite == 0 {
-			continue
+		if a.cacheState()&LeaseWrite == 0 || a.losingWrite() {
+			continue // a break away from write caching is in flight
 		}
 		for _, b := range e.opens {
 			if b == a || (a.lease != nil && b.lease == a.lease) {

@@ -48,6 +48,14 @@ func (o *openRec) cacheState() uint32 {
 	return oplockToLease(o.Oplock)
 }
 
+// losingWrite reports whether o's write caching is being broken away.
+func (o *openRec) losingWrite() bool {
+	if l := o.lease; l != nil {
+		return l.breaking && l.breakTo&LeaseWrite == 0
+	}
+	return o.breaking && oplockToLease(o.breakTo)&LeaseWrite == 0
+}
+
 // leaseOwner picks the open a lease break is delivered through.
 func (e *entry) leaseOwner(l *leaseRec) *openRec {
 	for _, o := range e.opens {
@@ -240,7 +248,7 @@ func (t *Table) grant(e *entry, rec *openRec, access uint32, overwrite bool, res
 		requested = oplockToLease(o.Oplock)
 	}
 
-	var disallowWrite, gotHandle, gotOplock, otherWrite bool
+	var disallowWrite, gotHandle, gotOplock, otherWrite, keptWrite bool
 	for _, x := range e.opens {
 		same := own != nil && x.lease == own
 		xs := x.cacheState()
@@ -255,6 +263,9 @@ func (t *Table) grant(e *entry, rec *openRec, access uint32, overwrite bool, res
 		}
 		if !same && xs&LeaseWrite != 0 {
 			otherWrite = true // only a stat open gets here past delayForOplock
+			if !x.losingWrite() {
+				keptWrite = true
+			}
 		}
 	}
 
@@ -276,6 +287,24 @@ func (t *Table) grant(e *entry, rec *openRec, access uint32, overwrite bool, res
 	}
 
 	if !isLease {
+		if isOplockStatOpen(access) {
+			// Samba grants a stat open what it asked for without looking
+			// at other opens (delay_for_oplock's "goto grant"); here at
+			// most level II next to other opens, and nothing next to
+			// one that still keeps write caching (smb2.oplock.exclusive5,
+			// batch13: the overwriting stat open broke the others first).
+			granted = requested
+			if !overwrite && len(e.locks) > 0 {
+				granted &^= LeaseRead | LeaseHandle
+			}
+			if len(e.opens) > 0 {
+				granted &= LeaseRead
+			}
+			if keptWrite {
+				granted = LeaseNone
+			}
+			gotHandle = false
+		}
 		if gotHandle {
 			granted = LeaseNone
 		}
@@ -453,8 +482,9 @@ func (t *Table) ContendLevel2(k Key, id OpenID) []Break {
 	for _, x := range e.opens {
 		// Every oplock caching reads goes, exclusive and batch too
 		// (Samba's contend_level2_oplocks_begin: a stat open that
-		// overwrites breaks a batch oplock to none, smb2.oplock.batch13).
-		if x != self && x.lease == nil && x.Oplock != OplockNone && !x.breaking {
+		// overwrites breaks a batch oplock to none, smb2.oplock.batch13),
+		// the writer's own level II too (smb2.oplock.batch1).
+		if x.lease == nil && x.Oplock != OplockNone && !x.breaking {
 			out = append(out, s.breakOplock(k, x, OplockNone))
 		}
 	}

@@ -378,7 +378,8 @@ func checkRecords(recs []Record) error {
 					return fmt.Errorf("share conflict between %v and %v", a.Open.ID, b.Open.ID)
 				}
 			}
-			if caching(a.Open)&LeaseWrite != 0 && !sameLease(a.Open, b.Open) &&
+			losingWrite := a.Breaking && a.BreakTo&LeaseWrite == 0 // break in flight
+			if caching(a.Open)&LeaseWrite != 0 && !losingWrite && !sameLease(a.Open, b.Open) &&
 				(caching(b.Open) != 0 || br || bw || bd) {
 				return fmt.Errorf("%v caches writes next to %v", a.Open.ID, b.Open.ID)
 			}

@@ -33,6 +33,11 @@ func isOplockStatOpen(access uint32) bool {
 	return access&bits != 0 && access&^bits == 0
 }
 
+// IsOplockStatOpen reports whether an open with this access (generic bits
+// mapped) is a stat open for oplocks: it neither breaks nor waits for
+// oplocks and leases, and its own grant ignores other opens.
+func IsOplockStatOpen(access uint32) bool { return isOplockStatOpen(mapGeneric(access)) }
+
 // isLeaseStatOpen is Samba's is_lease_stat_open: like isOplockStatOpen but
 // READ_CONTROL too; such opens do not break leases.
 func isLeaseStatOpen(access uint32) bool {
