@@ -274,6 +274,9 @@ func (c *conn) teardown() {
 	}
 	c.mu.Unlock()
 	for _, s := range sessions {
+		if s.dropChannel(c) {
+			continue // bound to another connection still (multichannel.go)
+		}
 		s.logoff(c)
 	}
 }

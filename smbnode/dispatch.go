@@ -31,6 +31,9 @@ type request struct {
 	// errData is the ErrorData of an error response (e.g. the size a
 	// STATUS_BUFFER_TOO_SMALL needed).
 	errData []byte
+	// doSigning: the request was signed (or had to be) with a key of its
+	// session; a SESSION_SETUP's answer is then signed whatever its status.
+	doSigning bool
 }
 
 // chainState carries what related requests of a compound inherit.
@@ -170,15 +173,12 @@ func (c *conn) flushChain(st *chainState) error {
 
 // sign signs one response message in place with the session's signing key.
 func (c *conn) sign(s *session, msg []byte) {
-	keys := s.getKeys()
-	if keys == nil || len(keys.Signing) == 0 {
+	key, alg, _ := s.signingKey(c)
+	if len(key) == 0 {
 		return
 	}
 	wire.PutFlags(msg, leFlags(msg)|wire.FlagSigned)
-	c.mu.Lock()
-	alg := c.signAlg
-	c.mu.Unlock()
-	smbcrypto.Sign(alg, keys.Signing, msg)
+	smbcrypto.Sign(alg, key, msg)
 }
 
 func leFlags(msg []byte) uint32 {
@@ -245,6 +245,11 @@ func (c *conn) prepare(r *request) error {
 		c.mu.Lock()
 		sess := c.sessions[sid]
 		c.mu.Unlock()
+		if sess == nil && h.Command == wire.CommandSessionSetup {
+			// A binding names a session of another connection; other
+			// setups find it too, to sign their error (multichannel.go).
+			sess = c.srv.findSession(sid)
+		}
 		if sess == nil {
 			if h.Command == wire.CommandEcho {
 				return nil
@@ -308,24 +313,27 @@ func (c *conn) checkSigning(r *request) error {
 	s := r.sess
 	signed := r.hdr.Flags&wire.FlagSigned != 0
 	s.mu.Lock()
-	keys, required, state := s.keys, s.signingRequired, s.state
+	required, state := s.signingRequired, s.state
 	s.mu.Unlock()
-	if keys == nil || len(keys.Signing) == 0 {
+	key, alg, hasChannel := s.signingKey(c)
+	if len(key) == 0 {
 		return nil // no key yet (session setup in progress) or guest
 	}
-	if !signed {
-		if required && state == sessionValid {
-			return wire.StatusAccessDenied
-		}
+	if !signed && !(required && state == sessionValid) {
 		return nil
 	}
-	c.mu.Lock()
-	alg := c.signAlg
-	c.mu.Unlock()
-	if !smbcrypto.Verify(alg, keys.Signing, r.msg) {
-		return wire.StatusAccessDenied
+	if r.hdr.Command != wire.CommandCancel {
+		r.doSigning = true
 	}
-	return nil
+	if signed && smbcrypto.Verify(alg, key, r.msg) {
+		return nil
+	}
+	if r.hdr.Command == wire.CommandSessionSetup && !hasChannel {
+		// A SESSION_SETUP on a connection not bound to the session: the
+		// binding checks answer it, signed with the session's key.
+		return nil
+	}
+	return wire.StatusAccessDenied
 }
 
 // chargeOf is the credit charge of a request: CreditCharge, at least one;
@@ -430,14 +438,16 @@ func (c *conn) signerFor(r *request, status wire.Status) *session {
 	}
 	s := r.sess
 	s.mu.Lock()
-	keys, required := s.keys, s.signingRequired
+	required := s.signingRequired
 	s.mu.Unlock()
-	if keys == nil || len(keys.Signing) == 0 {
+	if key, _, _ := s.signingKey(r.c); len(key) == 0 {
 		return nil
 	}
 	if r.hdr.Command == wire.CommandSessionSetup {
-		// The final SESSION_SETUP response is signed (3.3.5.5.3); errors are not.
-		if status == wire.StatusSuccess {
+		// The final SESSION_SETUP response is signed (3.3.5.5.3); so is
+		// every answer to a signed binding request, errors included.
+		bind := len(r.msg) > wire.HeaderSize+2 && r.msg[wire.HeaderSize+2]&sessionFlagBinding != 0
+		if status == wire.StatusSuccess || r.doSigning && (bind || status.IsError()) {
 			return s
 		}
 		return nil
@@ -454,6 +464,11 @@ func (c *conn) signerFor(r *request, status wire.Status) *session {
 // successWithBody reports statuses whose response carries a normal body
 // rather than an error response (3.3.4.4).
 func successWithBody(r *request, status wire.Status) bool {
+	if r.hdr.Command == wire.CommandIoctl && status != wire.StatusSuccess {
+		// A copychunk failure carries SRV_COPYCHUNK_RESPONSE, a pipe's
+		// BUFFER_OVERFLOW its partial data; ioctl.go appends a body then only.
+		return len(r.out) > wire.HeaderSize
+	}
 	switch status {
 	case wire.StatusMoreProcessingRequired:
 		return r.hdr.Command == wire.CommandSessionSetup

@@ -97,6 +97,9 @@ func handleNegotiate(ctx context.Context, r *request) error {
 		}
 	}
 	_ = encryption
+	if dialect >= wire.Dialect300 && req.Capabilities&wire.CapMultiChannel != 0 {
+		resp.Capabilities |= wire.CapMultiChannel // session binding (multichannel.go)
+	}
 	c.mu.Lock()
 	c.negotiated = true
 	c.dialect = dialect

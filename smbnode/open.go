@@ -92,6 +92,12 @@ func (r *request) lookupOpen(id wire.FileID) (*open, error) {
 	c.mu.Lock()
 	o := c.opens[id.Volatile]
 	c.mu.Unlock()
+	if o == nil {
+		// An open of the session made through another of its channels.
+		if v, ok := c.srv.opens.Load(id.Volatile); ok {
+			o, _ = v.(*open)
+		}
+	}
 	if o == nil || o.id != id.Persistent || o.sess != r.sess || (r.tree != nil && o.tree != r.tree) {
 		return nil, wire.StatusFileClosed
 	}

@@ -39,6 +39,16 @@ type session struct {
 	created         time.Time
 	lastUsed        atomic.Int64
 
+	// Fixed at creation from the first connection, for the binding checks
+	// of 3.3.5.5 (multichannel.go): a new channel must match them.
+	dialect    uint16
+	cipher     uint16
+	signAlg    smbcrypto.SigningAlgorithm
+	clientGUID [16]byte
+	// channels are the connections bound to the session (3.3.1.8
+	// ChannelList), the first one included, each with its signing key.
+	channels map[*conn]*channel
+
 	nonceMu     sync.Mutex
 	nonceCount  uint64
 	noncePrefix [4]byte

@@ -23,15 +23,26 @@ func handleSessionSetup(ctx context.Context, r *request) error {
 	c.mu.Lock()
 	dialect, connPreauth, cipher := c.dialect, c.preauth, c.cipher
 	c.mu.Unlock()
-	if req.Flags&0x01 != 0 { // SMB2_SESSION_FLAG_BINDING: multichannel, not offered
-		return wire.StatusRequestNotAccepted
+	if req.Flags&sessionFlagBinding != 0 {
+		return handleBind(ctx, r, req)
 	}
 	s := r.sess
+	if s != nil {
+		c.mu.Lock()
+		mine := c.sessions[s.id] == s
+		c.mu.Unlock()
+		if !mine {
+			// A session of another connection, found only to sign this
+			// answer (3.3.5.2.4); without binding it is not c's.
+			return wire.StatusUserSessionDeleted
+		}
+	}
 	if s == nil {
 		if r.hdr.SessionID != 0 {
 			return wire.StatusUserSessionDeleted
 		}
 		s = newSession(c.srv.nextSessionID.Add(1), connPreauth)
+		s.setOrigin(c)
 		c.mu.Lock()
 		c.sessions[s.id] = s
 		c.mu.Unlock()
@@ -70,7 +81,7 @@ func handleSessionSetup(ctx context.Context, r *request) error {
 		r.out = resp.Append(r.out)
 		if dialect == wire.Dialect311 {
 			// The hash covers this MORE_PROCESSING response too: build it now.
-			return c.respondPreauth(r, s)
+			return c.respondPreauth(r, s, &s.preauth)
 		}
 		return wire.StatusMoreProcessingRequired
 	}
@@ -92,6 +103,9 @@ func handleSessionSetup(ctx context.Context, r *request) error {
 	} else if !reauth {
 		keys := smbcrypto.DeriveKeys(dialect, cipher, a.SessionKey(), s.preauth[:])
 		s.keys = &keys
+		if ch := s.channels[c]; ch != nil {
+			ch.signKey = keys.Signing
+		}
 		s.signingRequired = c.srv.cfg.Signing == "required" || uint16(req.SecurityMode)&wire.SecurityModeSigningRequired != 0
 		if c.srv.cfg.Encryption != "off" && cipher != 0 && dialect >= wire.Dialect300 {
 			s.encrypt = true
@@ -116,8 +130,9 @@ func handleSessionSetup(ctx context.Context, r *request) error {
 }
 
 // respondPreauth completes a 3.1.1 MORE_PROCESSING response and folds it
-// into the session's pre-auth hash before it is sent (3.3.5.5.3).
-func (c *conn) respondPreauth(r *request, s *session) error {
+// into the pre-auth hash (the session's, or a binding channel's) before it
+// is sent (3.3.5.5.3); a response that is signed is hashed signed.
+func (c *conn) respondPreauth(r *request, s *session, preauth *[64]byte) error {
 	h := r.hdr
 	rh := wire.Header{
 		CreditCharge: h.CreditCharge,
@@ -130,8 +145,11 @@ func (c *conn) respondPreauth(r *request, s *session) error {
 	}
 	msg := rh.Append(r.out[:0])
 	msg = msg[:len(r.out)]
+	if w := c.signerFor(r, wire.StatusMoreProcessingRequired); w != nil {
+		c.sign(w, msg)
+	}
 	s.mu.Lock()
-	s.preauth = smbcrypto.PreauthUpdate(s.preauth, msg)
+	*preauth = smbcrypto.PreauthUpdate(*preauth, msg)
 	s.mu.Unlock()
 	r.skipResponse = true
 	r.chain.status = wire.StatusMoreProcessingRequired
@@ -147,9 +165,7 @@ func (c *conn) failSession(s *session) {
 		// A failed re-authentication expires nothing else; Windows keeps the
 		// session but Samba tears it down. We tear it down.
 	}
-	c.mu.Lock()
-	delete(c.sessions, s.id)
-	c.mu.Unlock()
+	s.unbindAll(c)
 	s.logoff(c)
 }
 
@@ -167,11 +183,9 @@ func (s *Server) logoffPrevious(id uint64, except *conn) {
 	for _, c := range conns {
 		c.mu.Lock()
 		sess := c.sessions[id]
-		if sess != nil {
-			delete(c.sessions, id)
-		}
 		c.mu.Unlock()
 		if sess != nil {
+			sess.unbindAll(c)
 			sess.logoff(c)
 			return
 		}
@@ -181,9 +195,7 @@ func (s *Server) logoffPrevious(id uint64, except *conn) {
 // handleLogoff is SMB2 LOGOFF (3.3.5.6).
 func handleLogoff(ctx context.Context, r *request) error {
 	c := r.c
-	c.mu.Lock()
-	delete(c.sessions, r.sess.id)
-	c.mu.Unlock()
+	r.sess.unbindAll(c)
 	r.sess.logoff(c)
 	r.out = appendFixed4(r.out)
 	return nil
