@@ -105,6 +105,32 @@ func handleIoctl(ctx context.Context, r *request) error {
 			return err
 		}
 		resp.Output = objectID(o.tree.share.volumeID(), info.FileID)
+	case wire.FsctlSrvRequestResumeKey:
+		out, err := r.requestResumeKey(req)
+		if err != nil {
+			return err
+		}
+		resp.Output = out
+	case wire.FsctlSrvCopychunk, wire.FsctlSrvCopychunkWrite:
+		cc, err := r.copychunk(ctx, req)
+		if cc != nil {
+			// SRV_COPYCHUNK_RESPONSE goes out with a failure too (3.3.4.4).
+			resp.Output = cc.Append(nil)
+			r.out = resp.Append(r.out)
+		}
+		return err
+	case wire.FsctlSrvEnumerateSnapshots, wire.FsctlGetCompression, wire.FsctlSetCompression,
+		wire.FsctlGetReparsePoint, wire.FsctlSetSparse, wire.FsctlSetZeroData,
+		wire.FsctlQueryAllocatedRanges, wire.FsctlFileLevelTrim, wire.FsctlDuplicateExtentsToFile:
+		o, err := r.lookupOpen(req.FileID)
+		if err != nil {
+			return err
+		}
+		out, err := r.fileFsctl(ctx, o, req)
+		if err != nil {
+			return err
+		}
+		resp.Output = out
 	case wire.FsctlQueryNetworkInterfaceInfo:
 		// Multichannel is not offered (3.3.5.15.11).
 		return wire.StatusNotSupported
@@ -145,4 +171,217 @@ func (r *request) validateNegotiate(req *wire.IoctlRequest) ([]byte, error) {
 	}
 	out := &wire.ValidateNegotiateInfoResponse{Capabilities: srvCaps, GUID: c.srv.guid, SecurityMode: srvSecMode, Dialect: dialect}
 	return out.Append(nil), nil
+}
+
+// File system FSCTL layouts (MS-FSCC 2.3).
+const (
+	compressionFormatNone = 0  // COMPRESSION_FORMAT_NONE (2.3.10)
+	zeroDataInfoSize      = 16 // FILE_ZERO_DATA_INFORMATION (2.3.69)
+	allocatedRangeSize    = 16 // FILE_ALLOCATED_RANGE_BUFFER (2.3.46)
+	trimHeaderSize        = 8  // FILE_LEVEL_TRIM: Key, NumRanges (2.3.73)
+	trimRangeSize         = 16 // FILE_LEVEL_TRIM_RANGE
+	snapshotArrayHeader   = 12 // SRV_SNAPSHOT_ARRAY before SnapShots (MS-SMB2 2.2.32.2)
+)
+
+// fileFsctl answers the FSCTLs that act on one open file or directory:
+// snapshots (none), compression (none), reparse points (none), sparse
+// marks, zeroing, allocated ranges, trim, and block cloning (not
+// offered). Access and byte-range locks are checked as Windows and Samba
+// do.
+func (r *request) fileFsctl(ctx context.Context, o *open, req *wire.IoctlRequest) ([]byte, error) {
+	if o.pipe != nil {
+		return nil, wire.StatusInvalidDeviceRequest
+	}
+	fs := o.tree.share.fs
+	switch req.CtlCode {
+	case wire.FsctlSrvEnumerateSnapshots:
+		// SRV_SNAPSHOT_ARRAY (MS-SMB2 2.2.32.2) with no snapshots: the
+		// array is the one terminating UTF-16 NUL. A 16-byte buffer asks
+		// for the counts only and gets 16 bytes, as from Samba.
+		if req.MaxOutputResponse < 16 {
+			return nil, wire.StatusInvalidParameter
+		}
+		out := make([]byte, snapshotArrayHeader+2)
+		binary.LittleEndian.PutUint32(out[8:], 2) // SnapShotArraySize
+		if req.MaxOutputResponse == 16 {
+			out = append(out, 0, 0)
+		}
+		return out, nil
+	case wire.FsctlGetCompression:
+		// COMPRESSION_FORMAT_NONE: the filesystem does not compress, and
+		// answering so (rather than NOT_SUPPORTED) is what Windows' ReFS
+		// and Samba do.
+		if req.MaxOutputResponse < 2 {
+			return nil, wire.StatusInvalidUserBuffer
+		}
+		return binary.LittleEndian.AppendUint16(nil, compressionFormatNone), nil
+	case wire.FsctlSetCompression:
+		if o.access&wire.FileWriteData == 0 {
+			return nil, wire.StatusAccessDenied
+		}
+		if len(req.Input) < 2 {
+			return nil, wire.StatusInvalidParameter
+		}
+		if binary.LittleEndian.Uint16(req.Input) != compressionFormatNone {
+			return nil, wire.StatusNotSupported
+		}
+		return nil, nil
+	case wire.FsctlGetReparsePoint:
+		return nil, wire.StatusNotAReparsePoint
+	case wire.FsctlDuplicateExtentsToFile:
+		// Block cloning is not offered (FILE_SUPPORTS_BLOCK_REFCOUNTING is
+		// not advertised).
+		return nil, wire.StatusNotSupported
+	case wire.FsctlSetSparse:
+		return nil, r.setSparse(o, req.Input)
+	}
+	if o.isDir || o.f == nil {
+		return nil, wire.StatusInvalidParameter
+	}
+	switch req.CtlCode {
+	case wire.FsctlSetZeroData:
+		if o.access&wire.FileWriteData == 0 {
+			return nil, wire.StatusAccessDenied
+		}
+		if len(req.Input) < zeroDataInfoSize {
+			return nil, wire.StatusInvalidParameter
+		}
+		off := binary.LittleEndian.Uint64(req.Input[0:])
+		end := binary.LittleEndian.Uint64(req.Input[8:]) // BeyondFinalZero
+		if end < off || end > 1<<62 {
+			return nil, wire.StatusInvalidParameter
+		}
+		if end == off {
+			return nil, nil
+		}
+		if err := r.c.srv.locker.CheckIO(ctx, o.key, o.oid, off, end-off, true); err != nil {
+			return nil, err
+		}
+		r.c.srv.locker.ContendLevel2(ctx, o.key, o.oid)
+		if err := fs.PunchHole(o.f, int64(off), int64(end-off)); err != nil {
+			return nil, err
+		}
+		rel, _ := o.path()
+		r.c.srv.notifyChange(o.tree.share, rel, notifyModified, false)
+		return nil, nil
+	case wire.FsctlQueryAllocatedRanges:
+		if o.access&wire.FileReadData == 0 {
+			return nil, wire.StatusAccessDenied
+		}
+		if len(req.Input) < allocatedRangeSize {
+			return nil, wire.StatusInvalidParameter
+		}
+		return r.allocatedRanges(o, req)
+	case wire.FsctlFileLevelTrim:
+		return r.fileLevelTrim(ctx, o, req)
+	}
+	return nil, wire.StatusNotSupported
+}
+
+// setSparse is FSCTL_SET_SPARSE (MS-FSCC 2.3.64): no buffer or a nonzero
+// first byte sets the mark, a zero byte clears it. Windows (and Samba)
+// accept any of WRITE_DATA, WRITE_ATTRIBUTES and APPEND_DATA; a stream
+// succeeds without effect, as on Samba.
+func (r *request) setSparse(o *open, in []byte) error {
+	if o.access&(wire.FileWriteData|wire.FileWriteAttributes|wire.FileAppendData) == 0 {
+		return wire.StatusAccessDenied
+	}
+	if o.isDir || o.f == nil {
+		return wire.StatusInvalidParameter
+	}
+	o.mu.Lock()
+	stream := o.stream
+	o.mu.Unlock()
+	if stream != "" {
+		return nil
+	}
+	sparse := len(in) == 0 || in[0] != 0
+	if err := o.tree.share.fs.SetSparse(o.f, sparse); err != nil {
+		return err
+	}
+	rel, _ := o.path()
+	r.c.srv.notifyModified(o.tree.share, rel, wire.FileNotifyChangeAttributes)
+	return nil
+}
+
+// allocatedRanges is FSCTL_QUERY_ALLOCATED_RANGES (MS-FSCC 2.3.46): the
+// parts of the asked range below the end of file that hold data. A file
+// not marked sparse is all allocated; a sparse one is asked of the
+// filesystem (SEEK_DATA/SEEK_HOLE). An answer that does not fit is
+// BUFFER_TOO_SMALL (Samba; no partial list).
+func (r *request) allocatedRanges(o *open, req *wire.IoctlRequest) ([]byte, error) {
+	off := binary.LittleEndian.Uint64(req.Input[0:])
+	n := binary.LittleEndian.Uint64(req.Input[8:])
+	info, err := vfs.StatFile(o.f)
+	if err != nil {
+		return nil, err
+	}
+	size := info.Size
+	if n == 0 || size == 0 || off >= size {
+		return []byte{}, nil
+	}
+	if off+n < off || off > 1<<62 {
+		return nil, wire.StatusInvalidParameter
+	}
+	last := min(size, off+n) - 1
+	var ranges [][2]int64
+	if info.Attributes&vfs.AttrSparseFile == 0 {
+		ranges = [][2]int64{{int64(off), int64(last-off) + 1}}
+	} else if ranges, err = vfs.AllocatedRanges(o.f, int64(off), int64(last)); err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, allocatedRangeSize*len(ranges))
+	for _, rg := range ranges {
+		out = binary.LittleEndian.AppendUint64(out, uint64(rg[0]))
+		out = binary.LittleEndian.AppendUint64(out, uint64(rg[1]))
+	}
+	if len(out) > int(req.MaxOutputResponse) {
+		return nil, wire.StatusBufferTooSmall
+	}
+	return out, nil
+}
+
+// fileLevelTrim is FSCTL_FILE_LEVEL_TRIM (MS-FSCC 2.3.73): the caller no
+// longer needs the ranges, so their storage is given back (a hole
+// punched; the size stays). Ranges beyond the end of file are ignored.
+// The answer is FILE_LEVEL_TRIM_OUTPUT with the number of ranges done.
+func (r *request) fileLevelTrim(ctx context.Context, o *open, req *wire.IoctlRequest) ([]byte, error) {
+	if o.access&(wire.FileWriteData|wire.FileAppendData) == 0 {
+		return nil, wire.StatusAccessDenied
+	}
+	in := req.Input
+	if len(in) < trimHeaderSize {
+		return nil, wire.StatusInvalidParameter
+	}
+	count := uint64(binary.LittleEndian.Uint32(in[4:]))
+	if trimHeaderSize+trimRangeSize*count > uint64(len(in)) {
+		return nil, wire.StatusInvalidParameter
+	}
+	if req.MaxOutputResponse < 4 {
+		return nil, wire.StatusBufferTooSmall
+	}
+	info, err := vfs.StatFile(o.f)
+	if err != nil {
+		return nil, err
+	}
+	var done uint32
+	for i := range count {
+		p := trimHeaderSize + trimRangeSize*i
+		off := binary.LittleEndian.Uint64(in[p:])
+		n := binary.LittleEndian.Uint64(in[p+8:])
+		if off+n < off || off > 1<<62 || n > 1<<62 {
+			return nil, wire.StatusInvalidParameter
+		}
+		if n > 0 && off < info.Size {
+			n = min(n, info.Size-off)
+			if err := r.c.srv.locker.CheckIO(ctx, o.key, o.oid, off, n, true); err != nil {
+				return nil, err
+			}
+			if err := o.tree.share.fs.PunchHole(o.f, int64(off), int64(n)); err != nil {
+				return nil, err
+			}
+		}
+		done++
+	}
+	return binary.LittleEndian.AppendUint32(nil, done), nil
 }

@@ -191,7 +191,8 @@ func (r *request) queryFSInfo(o *open, req *wire.QueryInfoRequest) ([]byte, int,
 	case wire.FileFsDeviceInformation:
 		return (&wire.FileFsDeviceInfo{DeviceType: wire.FileDeviceDisk}).Append(b), 8, nil
 	case wire.FileFsAttributeInformation:
-		attrs := wire.FileCasePreservedNames | wire.FileUnicodeOnDisk | fileSupportsObjectIDs | filePersistentACLs
+		attrs := wire.FileCasePreservedNames | wire.FileUnicodeOnDisk | fileSupportsObjectIDs | filePersistentACLs |
+			wire.FileSupportsSparseFiles // FSCTL_SET_SPARSE and friends (ioctl.go)
 		return (&wire.FileFsAttributeInfo{FileSystemAttributes: attrs, MaximumComponentNameLength: 255, FileSystemName: "NTFS"}).Append(b), 16, nil
 	case wire.FileFsControlInformation:
 		// FILE_FS_CONTROL_INFORMATION (MS-FSCC 2.5.2): no quotas.

@@ -21,6 +21,7 @@ const (
 	AttrArchive           uint32 = 0x00000020 // FILE_ATTRIBUTE_ARCHIVE
 	AttrNormal            uint32 = 0x00000080 // FILE_ATTRIBUTE_NORMAL
 	AttrTemporary         uint32 = 0x00000100 // FILE_ATTRIBUTE_TEMPORARY
+	AttrSparseFile        uint32 = 0x00000200 // FILE_ATTRIBUTE_SPARSE_FILE (set by SetSparse only)
 	AttrOffline           uint32 = 0x00001000 // FILE_ATTRIBUTE_OFFLINE
 	AttrNotContentIndexed uint32 = 0x00002000 // FILE_ATTRIBUTE_NOT_CONTENT_INDEXED
 )
@@ -34,7 +35,7 @@ const storableAttrs = AttrReadOnly | AttrHidden | AttrSystem | AttrArchive |
 //
 //	off len field
 //	  0   1 version (1)
-//	  1   1 flags: 1 attrs, 2 creation, 4 change
+//	  1   1 flags: 1 attrs, 2 creation, 4 change, 8 sparse (FSCTL_SET_SPARSE)
 //	  2   4 attributes (storableAttrs only)
 //	  6  12 creation time: seconds int64, nanoseconds uint32
 //	 18  12 change time
@@ -56,6 +57,7 @@ const (
 	dosHasAttrs    uint8 = 1
 	dosHasCreation uint8 = 2
 	dosHasChange   uint8 = 4
+	dosSparse      uint8 = 8
 
 	dosVersion    = 1
 	dosRecordSize = 42
@@ -72,7 +74,7 @@ func parseDosRecord(b []byte) (dosRecord, error) {
 	if b[0] != dosVersion {
 		return r, fmt.Errorf("%w: version %d", errDosRecord, b[0])
 	}
-	r.flags = b[1] & (dosHasAttrs | dosHasCreation | dosHasChange)
+	r.flags = b[1] & (dosHasAttrs | dosHasCreation | dosHasChange | dosSparse)
 	r.attrs = binary.LittleEndian.Uint32(b[2:]) & storableAttrs
 	var err error
 	if r.creation, err = decodeTime(b[6:18]); err != nil {

@@ -107,6 +107,9 @@ func makeInfo(st *unix.Statx_t, rec dosRecord) Info {
 	} else if st.Mode&unix.S_IWUSR == 0 {
 		attrs |= AttrReadOnly
 	}
+	if rec.flags&dosSparse != 0 && !in.IsDir {
+		attrs |= AttrSparseFile
+	}
 	if attrs == 0 {
 		attrs = AttrNormal
 	}
