@@ -32,6 +32,9 @@ type Config struct {
 	// Locker decides share modes, byte-range locks and oplocks; nil means a
 	// node-local table (a single node, -dev).
 	Locker Locker `toml:"-"`
+	// NotifyBus carries change notifications to and from the other nodes
+	// (a *lockdb.Cluster); nil for a single node (notifyrelay.go).
+	NotifyBus NotifyBus `toml:"-"`
 	// Node names this node in open records.
 	Node   string       `toml:"-"`
 	Logger *slog.Logger `toml:"-"`

@@ -67,9 +67,22 @@ type relayChange struct {
 	NewRel string `json:"new_rel,omitempty"`
 }
 
+// NotifyBus carries messages between the nodes of a cluster;
+// *lockdb.Cluster is one. Publish sends to every other node and returns
+// once they have handled the message (or failed, or ctx ended); Subscribe
+// sets the one handler of a topic, called for the other nodes' messages
+// on any goroutine, one message of a node at a time. Both are safe for
+// concurrent use.
+type NotifyBus interface {
+	Publish(ctx context.Context, topic string, payload []byte) error
+	Subscribe(topic string, h func(from string, payload []byte))
+}
+
+var _ NotifyBus = (*lockdb.Cluster)(nil)
+
 // notifyRelay is a node's side of cross-node notification.
 type notifyRelay struct {
-	cl *lockdb.Cluster // nil: no cluster, nothing to relay
+	cl NotifyBus // nil: no cluster, nothing to relay
 
 	// sendMu serialises sends, so the others see this node's messages in
 	// order.
@@ -83,16 +96,16 @@ type notifyRelay struct {
 }
 
 // startNotifyRelay subscribes to the other nodes' notifications when the
-// server's locker is a lockdb cluster. Called once, by New.
+// server has a NotifyBus. Called once, by New.
 func (s *Server) startNotifyRelay() {
-	cl, ok := s.locker.(*ClusterLocker)
-	if !ok || cl.C == nil {
+	bus := s.cfg.NotifyBus
+	if bus == nil {
 		return
 	}
 	rl := &s.notify.relay
-	rl.cl = cl.C
+	rl.cl = bus
 	rl.watchers = map[string]time.Time{}
-	cl.C.Subscribe(notifyTopic, s.receiveNotify)
+	bus.Subscribe(notifyTopic, s.receiveNotify)
 }
 
 // relayWatching tells the other nodes whether this node has watches (its

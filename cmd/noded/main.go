@@ -198,6 +198,7 @@ func configNode(path string, logger *slog.Logger) (*node, error) {
 			return nil, fmt.Errorf("cluster: %w", err)
 		}
 		cfg.SMB.Locker = &smbnode.ClusterLocker{C: cluster}
+		cfg.SMB.NotifyBus = cluster
 		cfg.SMB.Users = foldUsers{cluster.Users()}
 	} else {
 		users, err := loadUsersFile(filepath.Join(cfg.StateDir, "users"))
