@@ -392,7 +392,25 @@ func (c *conn) respond(r *request, status wire.Status) error {
 	}
 	msg := rh.Append(r.out[:0])
 	msg = msg[:len(r.out)]
+	echoSignature(r, msg, status)
 	return c.queueResponse(r, msg, status)
+}
+
+// echoSignature: an error that cannot be signed (no session, or not one
+// of this connection) answering a signed request keeps the request's
+// SMB2_FLAGS_SIGNED and signature, as Samba answers; clients that expect
+// signing accept these statuses so and only so.
+func echoSignature(r *request, msg []byte, status wire.Status) {
+	switch status {
+	case wire.StatusUserSessionDeleted, wire.StatusNetworkNameDeleted, wire.StatusFileClosed, wire.StatusInvalidParameter:
+	default:
+		return
+	}
+	if r.hdr.Flags&wire.FlagSigned == 0 || r.enc != nil || r.c.signerFor(r, status) != nil {
+		return
+	}
+	wire.PutFlags(msg, leFlags(msg)|wire.FlagSigned)
+	copy(msg[48:64], r.msg[48:64])
 }
 
 // queueResponse adds a finished response message to the chain (or sends it
