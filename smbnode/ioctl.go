@@ -1,10 +1,15 @@
 package smbnode
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
+	"net"
+	"os"
 	"slices"
+	"strconv"
+	"strings"
 
 	"shoal/smbnode/dcerpc"
 	"shoal/smbnode/vfs"
@@ -18,7 +23,23 @@ const (
 	// fsctlSmbtortureReadPadding8 is Samba's
 	// FSCTL_SMBTORTURE_GLOBAL_READ_RESPONSE_BODY_PADDING8.
 	fsctlSmbtortureReadPadding8 = 0x83848023
+	// fsctlSmbtortureIoctlPadding8 is Samba's
+	// FSCTL_SMBTORTURE_IOCTL_RESPONSE_BODY_PADDING8: this one response's
+	// body is padded with 8 bytes (smb2.ioctl.bug14607).
+	fsctlSmbtortureIoctlPadding8 = 0x83848013
 )
+
+// handleless reports the FSCTLs that take no file handle: their FileId
+// must be all ones (MS-SMB2 3.3.5.15).
+func handleless(ctl uint32) bool {
+	switch ctl {
+	case wire.FsctlDfsGetReferrals, wire.FsctlDfsGetReferralsEx, wire.FsctlPipeWait,
+		wire.FsctlValidateNegotiateInfo, wire.FsctlQueryNetworkInterfaceInfo,
+		fsctlSmbtortureReadPadding8, fsctlSmbtortureIoctlPadding8:
+		return true
+	}
+	return false
+}
 
 // objectID is FILE_OBJECTID_BUFFER (MS-FSCC 2.1.3.1) derived from the volume
 // and inode, so every node answers the same for the same file.
@@ -44,6 +65,9 @@ func handleIoctl(ctx context.Context, r *request) error {
 		return wire.StatusNotSupported
 	}
 	if req.MaxOutputResponse > r.c.srv.cfg.MaxIOSize || uint32(len(req.Input)) > r.c.srv.cfg.MaxIOSize {
+		return wire.StatusInvalidParameter
+	}
+	if handleless(req.CtlCode) && req.FileID != (wire.FileID{Persistent: ^uint64(0), Volatile: ^uint64(0)}) {
 		return wire.StatusInvalidParameter
 	}
 	resp := &wire.IoctlResponse{CtlCode: req.CtlCode, FileID: req.FileID}
@@ -132,8 +156,30 @@ func handleIoctl(ctx context.Context, r *request) error {
 		}
 		resp.Output = out
 	case wire.FsctlQueryNetworkInterfaceInfo:
-		// Multichannel is not offered (3.3.5.15.11).
-		return wire.StatusNotSupported
+		// 3.3.5.15.11: the addresses further channels may use.
+		r.c.mu.Lock()
+		multichannel := r.c.serverCaps&wire.CapMultiChannel != 0
+		r.c.mu.Unlock()
+		if !multichannel {
+			if r.tree != nil && r.tree.share.ipc {
+				return wire.StatusFsDriverRequired
+			}
+			return wire.StatusInvalidDeviceRequest
+		}
+		if len(req.Input) != 0 {
+			return wire.StatusInvalidParameter
+		}
+		resp.Output = wire.AppendNetworkInterfaceInfo(nil, r.c.srv.networkInterfaces())
+	case fsctlSmbtortureIoctlPadding8:
+		if !r.c.srv.cfg.TortureHooks {
+			return wire.StatusNotSupported
+		}
+		if len(req.Input) != 0 {
+			return wire.StatusInvalidParameter
+		}
+		out := bytes.Repeat([]byte{8}, int(req.MaxOutputResponse))
+		r.out = appendPaddedIoctlResponse(r.out, req.CtlCode, req.FileID, out, 8)
+		return nil
 	default:
 		if req.FileID != (wire.FileID{}) {
 			if _, err := r.lookupOpen(req.FileID); err != nil {
@@ -384,4 +430,93 @@ func (r *request) fileLevelTrim(ctx context.Context, o *open, req *wire.IoctlReq
 		done++
 	}
 	return binary.LittleEndian.AppendUint32(nil, done), nil
+}
+
+// appendPaddedIoctlResponse appends an IOCTL response body with pad zero
+// bytes between the fixed part and the (input-less) output, as Samba's
+// torture hook does; offsets point past the padding.
+func appendPaddedIoctlResponse(msg []byte, ctl uint32, id wire.FileID, out []byte, pad int) []byte {
+	off := uint32(wire.HeaderSize + 48 + pad)
+	msg = binary.LittleEndian.AppendUint16(msg, 49) // StructureSize
+	msg = binary.LittleEndian.AppendUint16(msg, 0)
+	msg = binary.LittleEndian.AppendUint32(msg, ctl)
+	msg = id.Append(msg)
+	msg = binary.LittleEndian.AppendUint32(msg, off) // InputOffset
+	msg = binary.LittleEndian.AppendUint32(msg, 0)
+	msg = binary.LittleEndian.AppendUint32(msg, off) // OutputOffset
+	msg = binary.LittleEndian.AppendUint32(msg, uint32(len(out)))
+	msg = binary.LittleEndian.AppendUint32(msg, 0) // Flags
+	msg = binary.LittleEndian.AppendUint32(msg, 0)
+	msg = append(msg, make([]byte, pad)...)
+	return append(msg, out...)
+}
+
+// defaultLinkSpeed is what an interface whose speed the kernel does not
+// know is reported at (1 Gbit/s, Samba's default).
+const defaultLinkSpeed = 1_000_000_000
+
+// networkInterfaces lists where a client may open further channels
+// (FSCTL_QUERY_NETWORK_INTERFACE_INFO): the address of every listener, or
+// for a listener on the unspecified address every address of every
+// interface that is up (IPv6 link-local ones need a scope and are left
+// out). The port is the listener's, which the client already uses.
+func (s *Server) networkInterfaces() []wire.NetworkInterfaceInfo {
+	s.mu.Lock()
+	var ips []net.IP
+	all := false
+	for l := range s.listeners {
+		a, ok := l.Addr().(*net.TCPAddr)
+		if !ok {
+			continue
+		}
+		if a.IP == nil || a.IP.IsUnspecified() {
+			all = true
+		} else {
+			ips = append(ips, a.IP)
+		}
+	}
+	s.mu.Unlock()
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil
+	}
+	var out []wire.NetworkInterfaceInfo
+	for _, ifc := range ifs {
+		if ifc.Flags&net.FlagUp == 0 {
+			continue
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			continue
+		}
+		for _, a := range addrs {
+			ipn, ok := a.(*net.IPNet)
+			if !ok || ipn.IP.IsLinkLocalUnicast() {
+				continue
+			}
+			if !all && !slices.ContainsFunc(ips, ipn.IP.Equal) {
+				continue
+			}
+			ip := ipn.IP.To4()
+			if ip == nil {
+				ip = ipn.IP.To16()
+			}
+			out = append(out, wire.NetworkInterfaceInfo{IfIndex: uint32(ifc.Index), LinkSpeed: linkSpeed(ifc.Name), IP: ip})
+		}
+	}
+	return out
+}
+
+// linkSpeed is an interface's speed in bit/s as the kernel reports it
+// (/sys/class/net/NAME/speed, in Mbit/s), else defaultLinkSpeed.
+func linkSpeed(name string) uint64 {
+	b, err := os.ReadFile("/sys/class/net/" + name + "/speed")
+	if err != nil {
+		return defaultLinkSpeed
+	}
+	mbit, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || mbit <= 0 {
+		return defaultLinkSpeed
+	}
+	return uint64(mbit) * 1_000_000
 }
