@@ -97,6 +97,16 @@ func handleCreate(ctx context.Context, r *request) error {
 	if err != nil {
 		return err
 	}
+	if stream == "" && len(base) < len(req.Name) {
+		if err := r.checkDataStream(req, base); err != nil {
+			return err
+		}
+	}
+	if stream == "" {
+		if err := r.checkStreamsForDelete(ctx, req, base); err != nil {
+			return err
+		}
+	}
 	var o *open
 	var action uint32
 	if stream != "" {

@@ -37,6 +37,8 @@ type open struct {
 	// stream is the on-disk name of a named stream ("" for a file's main
 	// data) and baseRel its base file's path.
 	stream, baseRel string
+	// streamBase is a stream open's hold on its base file (streams.go).
+	streamBase *streamBaseHold
 	// Caching granted at open and changed by breaks.
 	oplock     uint8
 	leaseKey   [16]byte
@@ -152,6 +154,7 @@ func (c *conn) closeOpen(ctx context.Context, o *open) error {
 		}
 		c.srv.notifyChange(o.tree.share, rel, notifyRemoved, o.isDir)
 	}
+	c.releaseStreamBase(ctx, o)
 	return o.f.Close()
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"shoal/lockdb/table"
 	"shoal/smbnode/vfs"
 	"shoal/smbnode/wire"
 )
@@ -32,7 +33,9 @@ func splitStream(name string) (base, stream string, err error) {
 	if hasType && !strings.EqualFold(typ, "$DATA") {
 		return "", "", wire.StatusObjectNameInvalid
 	}
-	if strings.ContainsAny(stream, `\/:*?"<>|`) || len(stream) > 255 {
+	// Stream names may hold any character but the separators and NUL
+	// (smb2.streams.names2); the on-disk name escapes the rest.
+	if strings.ContainsAny(stream, "\\/:\x00") || len(stream) > 255 {
 		return "", "", wire.StatusObjectNameInvalid
 	}
 	if base == "" && stream == "" {
@@ -56,6 +59,9 @@ func streamDirOf(inode uint64) string { return streamsDir + "/" + strconv.Format
 // createStream opens or creates a named stream of base (MS-FSA 2.1.5.1):
 // the base file is created first when the disposition allows it.
 func (r *request) createStream(ctx context.Context, req *wire.CreateRequest, base, stream string) (*open, uint32, error) {
+	if req.CreateOptions&wire.FileDirectoryFile != 0 {
+		return nil, 0, wire.StatusNotADirectory // a stream is never a directory
+	}
 	fs := r.tree.share.fs
 	rel, err := fs.Resolve(base)
 	if errors.Is(err, vfs.ErrNotExist) {
@@ -89,21 +95,27 @@ func (r *request) createStream(ctx context.Context, req *wire.CreateRequest, bas
 	if err != nil {
 		return nil, 0, err
 	}
+	hold, err := r.holdStreamBase(ctx, binfo.FileID)
+	if err != nil {
+		return nil, 0, err
+	}
 	dir := streamDirOf(binfo.FileID)
 	for _, d := range []string{streamsDir, dir} {
 		if err := fs.Mkdir(d); err != nil && !errors.Is(err, vfs.ErrExist) {
+			r.c.srv.locker.CloseFile(ctx, hold.key, hold.oid)
 			return nil, 0, err
 		}
 	}
 	sreq := *req
-	sreq.Name = dir + "/" + stream
-	sreq.CreateOptions &^= wire.FileDirectoryFile
+	sreq.Name = dir + "/" + encodeStreamName(stream)
 	o, action, err := r.openFile(ctx, &sreq)
 	if err != nil {
+		r.c.srv.locker.CloseFile(ctx, hold.key, hold.oid)
 		return nil, 0, err
 	}
 	o.mu.Lock()
 	o.access &= limit
+	o.streamBase = hold
 	o.baseRel = rel
 	o.stream = o.rel[strings.LastIndexByte(o.rel, '/')+1:]
 	o.name = req.Name
@@ -123,7 +135,7 @@ func (r *request) streamList(o *open, info vfs.Info) []wire.FileStreamEntry {
 		return out
 	}
 	for _, e := range entries {
-		out = append(out, wire.FileStreamEntry{StreamName: ":" + e.Name + ":$DATA", StreamSize: e.Info.Size, StreamAllocationSize: e.Info.AllocationSize})
+		out = append(out, wire.FileStreamEntry{StreamName: ":" + decodeStreamName(e.Name) + ":$DATA", StreamSize: e.Info.Size, StreamAllocationSize: e.Info.AllocationSize})
 	}
 	return out
 }
@@ -148,7 +160,163 @@ func (o *open) normalizedName() string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.stream != "" {
-		return strings.ReplaceAll(o.baseRel, "/", `\`) + ":" + o.stream
+		return strings.ReplaceAll(o.baseRel, "/", `\`) + ":" + decodeStreamName(o.stream)
 	}
 	return strings.ReplaceAll(o.rel, "/", `\`)
+}
+
+// encodeStreamName is the on-disk file name of a stream: the characters a
+// share's file names cannot hold (controls, wildcards, '%' itself, a
+// trailing dot or space, "." and "..") become %XX.
+func encodeStreamName(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		last := i == len(name)-1
+		if c < 0x20 || c == 0x7f || strings.IndexByte(`*?"<>|%`, c) >= 0 ||
+			last && (c == ' ' || c == '.') || name == ".." && i == 0 {
+			b.WriteByte('%')
+			b.WriteByte("0123456789ABCDEF"[c>>4])
+			b.WriteByte("0123456789ABCDEF"[c&15])
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// decodeStreamName reverses encodeStreamName; a malformed escape is kept
+// as it is.
+func decodeStreamName(name string) string {
+	if !strings.Contains(name, "%") {
+		return name
+	}
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		if name[i] == '%' && i+2 < len(name) {
+			if v, err := strconv.ParseUint(name[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(name[i])
+	}
+	return b.String()
+}
+
+// checkDataStream answers a name that spells the main stream out
+// ("f::$DATA"): a directory has none (smb2.streams.dir).
+func (r *request) checkDataStream(req *wire.CreateRequest, base string) error {
+	if req.CreateOptions&wire.FileDirectoryFile != 0 {
+		return wire.StatusNotADirectory
+	}
+	fs := r.tree.share.fs
+	rel, err := fs.Resolve(base)
+	if err != nil {
+		return nil // the open reports it
+	}
+	if info, err := fs.Stat(rel); err == nil && info.IsDir {
+		return wire.StatusFileIsADirectory
+	}
+	return nil
+}
+
+// checkStreamsForDelete: a base file cannot be opened for DELETE while one
+// of its streams is open, anywhere in the cluster, without
+// FILE_SHARE_DELETE (Samba's open_streams_for_delete; smb2.streams.delete).
+// Each stream is probed with a DELETE open that shares everything.
+func (r *request) checkStreamsForDelete(ctx context.Context, req *wire.CreateRequest, base string) error {
+	if req.DesiredAccess&(wire.Delete|wire.GenericAll) == 0 {
+		return nil
+	}
+	fs := r.tree.share.fs
+	rel, err := fs.Resolve(base)
+	if err != nil {
+		return nil // the open reports it
+	}
+	info, err := fs.Stat(rel)
+	if err != nil || info.IsDir {
+		return nil
+	}
+	entries, err := fs.ReadDir(streamDirOf(info.FileID))
+	if err != nil {
+		return nil
+	}
+	locker := r.c.srv.locker
+	for _, e := range entries {
+		k := table.Key{Share: r.tree.share.cfg.Name, Inode: e.Info.FileID}
+		probe := table.Open{
+			ID:          table.OpenID{Node: r.c.srv.cfg.Node, ID: r.c.srv.nextOpenID.Add(1)},
+			Session:     r.sess.id,
+			Access:      table.Delete,
+			ShareAccess: table.FileShareRead | table.FileShareWrite | table.FileShareDelete,
+			Path:        "(delete streams)",
+		}
+		if _, err := locker.OpenFile(ctx, k, probe, table.FileOpen); err != nil {
+			if errors.Is(err, table.ErrSharingViolation) {
+				return wire.StatusSharingViolation
+			}
+			continue
+		}
+		locker.CloseFile(ctx, k, probe.ID)
+	}
+	return nil
+}
+
+// streamBaseHold is the open a stream open keeps on its base file in the
+// lock database, as Samba's stream opens keep their base_fsp: a stat open
+// that shares everything, so the base file deleted meanwhile stays
+// DELETE_PENDING until the last stream closes (smb2.streams.delete).
+type streamBaseHold struct {
+	key table.Key
+	oid table.OpenID
+}
+
+// holdStreamBase records the hold on the base file with inode ino; a base
+// file pending deletion refuses it (STATUS_DELETE_PENDING).
+func (r *request) holdStreamBase(ctx context.Context, ino uint64) (*streamBaseHold, error) {
+	h := &streamBaseHold{
+		key: table.Key{Share: r.tree.share.cfg.Name, Inode: ino},
+		oid: table.OpenID{Node: r.c.srv.cfg.Node, ID: r.c.srv.nextOpenID.Add(1)},
+	}
+	rec := table.Open{
+		ID:          h.oid,
+		Session:     r.sess.id,
+		Access:      table.FileReadAttributes,
+		ShareAccess: table.FileShareRead | table.FileShareWrite | table.FileShareDelete,
+		Path:        "(stream base)",
+	}
+	if _, err := r.c.srv.locker.OpenFile(ctx, h.key, rec, table.FileOpen); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// releaseStreamBase drops a closed stream open's hold on its base file;
+// when that was the last open of a base file pending deletion, the base
+// file and its streams go now. baseRel is only trusted while it still
+// names the same inode (the base may have been renamed meanwhile).
+func (c *conn) releaseStreamBase(ctx context.Context, o *open) {
+	o.mu.Lock()
+	h, baseRel := o.streamBase, o.baseRel
+	o.streamBase = nil
+	o.mu.Unlock()
+	if h == nil {
+		return
+	}
+	res, err := c.srv.locker.CloseFile(ctx, h.key, h.oid)
+	if err != nil || !res.Delete {
+		return
+	}
+	fs := o.fs()
+	if info, err := fs.Stat(baseRel); err != nil || info.FileID != h.key.Inode {
+		return
+	}
+	removeStreams(fs, h.key.Inode)
+	if err := fs.Remove(baseRel); err != nil {
+		c.log.Info("delete on close failed", "path", baseRel, "err", err)
+		return
+	}
+	c.srv.notifyChange(o.tree.share, baseRel, notifyRemoved, false)
 }
