@@ -174,7 +174,11 @@ func (r *request) openInfo(o *open) (vfs.Info, error) {
 		return vfs.Info{CreationTime: now, LastAccessTime: now, LastWriteTime: now, ChangeTime: now,
 			AllocationSize: 4096, Attributes: wire.FileAttributeNormal, Nlink: 1}, nil
 	}
-	return vfs.StatFile(o.f)
+	info, err := vfs.StatFile(o.f)
+	if err == nil {
+		o.streamMetadata(&info)
+	}
+	return info, err
 }
 
 // queryFSInfo encodes one SMB2_0_INFO_FILESYSTEM class.

@@ -158,6 +158,12 @@ func (r *request) setBasic(o *open, in *wire.FileBasicInfo) error {
 		t := wire.TimeFromFiletime(ft)
 		return &t
 	}
+	// A stream's times and attributes are its base file's (streams.go).
+	f, done, err := o.metadataFile()
+	if err != nil {
+		return err
+	}
+	defer done()
 	if in.FileAttributes != 0 {
 		a := in.FileAttributes
 		if a&wire.FileAttributeDirectory != 0 && !o.isDir || a&0x8 != 0 {
@@ -166,13 +172,13 @@ func (r *request) setBasic(o *open, in *wire.FileBasicInfo) error {
 		if a&wire.FileAttributeTemporary != 0 && o.isDir {
 			return wire.StatusInvalidParameter
 		}
-		if err := o.fs().SetAttributes(o.f, a&^(wire.FileAttributeDirectory|wire.FileAttributeNormal)); err != nil {
+		if err := o.fs().SetAttributes(f, a&^(wire.FileAttributeDirectory|wire.FileAttributeNormal)); err != nil {
 			return err
 		}
 	}
 	c, a, w, ch := conv(in.CreationTime), conv(in.LastAccessTime), conv(in.LastWriteTime), conv(in.ChangeTime)
 	if c != nil || a != nil || w != nil || ch != nil {
-		if err := o.fs().SetTimes(o.f, c, a, w, ch); err != nil {
+		if err := o.fs().SetTimes(f, c, a, w, ch); err != nil {
 			return err
 		}
 	}

@@ -320,3 +320,41 @@ func (c *conn) releaseStreamBase(ctx context.Context, o *open) {
 	}
 	c.srv.notifyChange(o.tree.share, baseRel, notifyRemoved, false)
 }
+
+// streamMetadata gives a stream open's info its base file's times and
+// attributes: a stream has none of its own (MS-FSA; Samba's stream
+// modules report the base file's). Other opens are left as they are.
+func (o *open) streamMetadata(info *vfs.Info) {
+	o.mu.Lock()
+	stream, baseRel := o.stream, o.baseRel
+	o.mu.Unlock()
+	if stream == "" {
+		return
+	}
+	base, err := o.fs().Stat(baseRel)
+	if err != nil {
+		return
+	}
+	info.CreationTime, info.LastAccessTime = base.CreationTime, base.LastAccessTime
+	info.LastWriteTime, info.ChangeTime = base.LastWriteTime, base.ChangeTime
+	info.Attributes = base.Attributes &^ wire.FileAttributeDirectory
+	if info.Attributes == 0 {
+		info.Attributes = wire.FileAttributeNormal
+	}
+}
+
+// metadataFile is the file whose times and attributes an open sets: its
+// own, or a stream's base file, opened for the call (done closes it).
+func (o *open) metadataFile() (f *os.File, done func(), err error) {
+	o.mu.Lock()
+	stream, baseRel := o.stream, o.baseRel
+	o.mu.Unlock()
+	if stream == "" {
+		return o.f, func() {}, nil
+	}
+	bf, err := o.fs().OpenFile(baseRel, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	return bf, func() { bf.Close() }, nil
+}
