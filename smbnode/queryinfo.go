@@ -195,7 +195,9 @@ func (r *request) queryFSInfo(o *open, req *wire.QueryInfoRequest) ([]byte, int,
 	case wire.FileFsDeviceInformation:
 		return (&wire.FileFsDeviceInfo{DeviceType: wire.FileDeviceDisk}).Append(b), 8, nil
 	case wire.FileFsAttributeInformation:
-		attrs := wire.FileCasePreservedNames | wire.FileUnicodeOnDisk | fileSupportsObjectIDs | filePersistentACLs |
+		// Case-sensitive search is offered as NTFS and Samba offer it
+		// (smb2.streams.names3 needs it); names are matched without case.
+		attrs := wire.FileCaseSensitiveSearch | wire.FileCasePreservedNames | wire.FileUnicodeOnDisk | fileSupportsObjectIDs | filePersistentACLs |
 			wire.FileSupportsSparseFiles // FSCTL_SET_SPARSE and friends (ioctl.go)
 		return (&wire.FileFsAttributeInfo{FileSystemAttributes: attrs, MaximumComponentNameLength: 255, FileSystemName: "NTFS"}).Append(b), 16, nil
 	case wire.FileFsControlInformation:
