@@ -395,13 +395,9 @@ func (r *request) fileLevelTrim(ctx context.Context, o *open, req *wire.IoctlReq
 	if o.access&(wire.FileWriteData|wire.FileAppendData) == 0 {
 		return nil, wire.StatusAccessDenied
 	}
-	in := req.Input
-	if len(in) < trimHeaderSize {
-		return nil, wire.StatusInvalidParameter
-	}
-	count := uint64(binary.LittleEndian.Uint32(in[4:]))
-	if trimHeaderSize+trimRangeSize*count > uint64(len(in)) {
-		return nil, wire.StatusInvalidParameter
+	ranges, err := parseTrimRanges(req.Input)
+	if err != nil {
+		return nil, err
 	}
 	if req.MaxOutputResponse < 4 {
 		return nil, wire.StatusBufferTooSmall
@@ -410,26 +406,50 @@ func (r *request) fileLevelTrim(ctx context.Context, o *open, req *wire.IoctlReq
 	if err != nil {
 		return nil, err
 	}
-	var done uint32
-	for i := range count {
+	// Clip to the end of file and check every lock before touching data.
+	var todo [][2]uint64
+	for _, rg := range ranges {
+		off, n := rg[0], rg[1]
+		if n == 0 || off >= info.Size {
+			continue
+		}
+		n = min(n, info.Size-off)
+		if err := r.c.srv.locker.CheckIO(ctx, o.key, o.oid, off, n, true); err != nil {
+			return nil, err
+		}
+		todo = append(todo, [2]uint64{off, n})
+	}
+	for _, rg := range todo {
+		if err := o.tree.share.fs.PunchHole(o.f, int64(rg[0]), int64(rg[1])); err != nil {
+			return nil, err
+		}
+	}
+	return binary.LittleEndian.AppendUint32(nil, uint32(len(ranges))), nil
+}
+
+// parseTrimRanges decodes FILE_LEVEL_TRIM (MS-FSCC 2.3.73) into
+// {offset, length} pairs. It checks every length and never panics: a
+// count that overruns the buffer, or a range that wraps or reaches past
+// 2^62, is INVALID_PARAMETER.
+func parseTrimRanges(in []byte) ([][2]uint64, error) {
+	if len(in) < trimHeaderSize {
+		return nil, wire.StatusInvalidParameter
+	}
+	count := uint64(binary.LittleEndian.Uint32(in[4:]))
+	if trimHeaderSize+trimRangeSize*count > uint64(len(in)) {
+		return nil, wire.StatusInvalidParameter
+	}
+	out := make([][2]uint64, count)
+	for i := range out {
 		p := trimHeaderSize + trimRangeSize*i
 		off := binary.LittleEndian.Uint64(in[p:])
 		n := binary.LittleEndian.Uint64(in[p+8:])
-		if off+n < off || off > 1<<62 || n > 1<<62 {
+		if off > 1<<62 || n > 1<<62 {
 			return nil, wire.StatusInvalidParameter
 		}
-		if n > 0 && off < info.Size {
-			n = min(n, info.Size-off)
-			if err := r.c.srv.locker.CheckIO(ctx, o.key, o.oid, off, n, true); err != nil {
-				return nil, err
-			}
-			if err := o.tree.share.fs.PunchHole(o.f, int64(off), int64(n)); err != nil {
-				return nil, err
-			}
-		}
-		done++
+		out[i] = [2]uint64{off, n}
 	}
-	return binary.LittleEndian.AppendUint32(nil, done), nil
+	return out, nil
 }
 
 // appendPaddedIoctlResponse appends an IOCTL response body with pad zero

@@ -473,3 +473,41 @@ func TestCopychunkLimits(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFsctlInputs feeds arbitrary FSCTL input buffers to the parsers and
+// limit checks: none may panic, and what they accept must be consistent.
+func FuzzFsctlInputs(f *testing.F) {
+	f.Add(copychunkInput(make([]byte, 24), chunk(0, 0, 4096), chunk(1, 2, 3)))
+	f.Add(copychunkInput(make([]byte, 24)))
+	f.Add([]byte{0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if cc, err := wire.ParseCopychunkCopy(in); err == nil {
+			if 32+24*len(cc.Chunks) > len(in) {
+				t.Fatalf("%d chunks from %d bytes", len(cc.Chunks), len(in))
+			}
+			if copychunkLimits(cc) == nil {
+				var total uint64
+				for _, ch := range cc.Chunks {
+					if ch.Length == 0 || ch.Length > copychunkMaxChunkLen {
+						t.Fatalf("chunk of %d bytes passed the limits", ch.Length)
+					}
+					total += uint64(ch.Length)
+				}
+				if len(cc.Chunks) > copychunkMaxChunks || total > copychunkMaxTotalLen {
+					t.Fatal("request over the limits passed")
+				}
+			}
+		}
+		if ranges, err := parseTrimRanges(in); err == nil {
+			if 8+16*len(ranges) > len(in) {
+				t.Fatalf("%d ranges from %d bytes", len(ranges), len(in))
+			}
+			for _, rg := range ranges {
+				if rg[0]+rg[1] < rg[0] {
+					t.Fatalf("range %v wraps", rg)
+				}
+			}
+		}
+	})
+}
