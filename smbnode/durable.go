@@ -667,12 +667,14 @@ func (r *request) reclaimDurable(ctx context.Context, req *wire.CreateRequest, i
 // done must be called when the request succeeds, to record its number.
 func (r *request) lockSequence(o *open, seq uint32) (replay bool, done func()) {
 	done = func() {}
-	if o.durable.Load() == nil {
+	r.c.mu.Lock()
+	dialect, multiChannel := r.c.dialect, r.c.serverCaps&wire.CapMultiChannel != 0
+	r.c.mu.Unlock()
+	// Durable opens, and every open of a connection that offered
+	// multichannel (3.3.5.14, as Samba does).
+	if o.durable.Load() == nil && !multiChannel {
 		return false, done
 	}
-	r.c.mu.Lock()
-	dialect := r.c.dialect
-	r.c.mu.Unlock()
 	bucket, num := seq>>4, seq&0xF
 	if dialect < wire.Dialect210 || bucket < 1 || bucket > 64 {
 		return false, done
