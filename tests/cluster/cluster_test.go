@@ -105,6 +105,34 @@ func retryLock(t *testing.T, cl *Client, id wire.FileID, off, n uint64, from tim
 	}
 }
 
+// TestControlUnclustered is the control for the scenarios: three noded
+// processes over the same directory WITHOUT lockdb must not see each
+// other's share modes and byte-range locks. If they did, the scenario
+// tests could pass without the cluster doing anything (all clients on one
+// process, or the filesystem deciding).
+func TestControlUnclustered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three noded processes")
+	}
+	c := startCluster(t, 3, func(cfg *Config) { cfg.Unclustered = true })
+	c1, c2 := dial(t, c, 0), dial(t, c, 1)
+	const name = "control.txt"
+	o1 := mustOpen(t, c1, CreateReq{Name: name, Access: AccessReadWrite, Share: ShareRead, Disposition: DispositionOpenIf})
+	o2, err := c2.Create(ctx10(t), CreateReq{Name: name, Access: AccessReadWrite, Share: ShareAll, Disposition: DispositionOpen})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o2.Status != 0 {
+		t.Fatalf("unclustered n2 refused a write open with %v: the scenarios cannot tell lockdb's work from something else", o2.Status)
+	}
+	if s, err := c1.Lock(ctx10(t), o1.FileID, 0, 10, LockFlags(true, false)); err != nil || s != 0 {
+		t.Fatalf("lock through n1: %v %v", s, err)
+	}
+	if s, err := c2.Lock(ctx10(t), o2.FileID, 0, 10, LockFlags(true, false)); err != nil || s != 0 {
+		t.Fatalf("unclustered n2 refused an overlapping lock with %v %v: the scenarios cannot tell lockdb's work from something else", s, err)
+	}
+}
+
 // testShareModes: a deny-write open through n1 makes a write open through
 // n2 fail with STATUS_SHARING_VIOLATION until n1 closes it; a read open
 // that shares read and write still succeeds meanwhile.

@@ -70,6 +70,9 @@ func startCluster(t *testing.T, n int, tweak func(*Config)) *Cluster {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	if cfg.Unclustered {
+		cfg.Users = map[string]string{testUser: testPass}
+	}
 	c, err := Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"shoal/smbnode/auth"
 )
 
 // Config describes a cluster to start.
@@ -42,6 +44,12 @@ type Config struct {
 	TortureHooks bool
 	// Timings of the [cluster] section; zero values leave lockdb's defaults.
 	FenceTimeout, Lease, Heartbeat, RPCTimeout time.Duration
+	// Unclustered leaves out the [cluster] section: every node decides
+	// alone, as separate Samba servers over one directory would. Only a
+	// control for the tests (they must fail then); users come from
+	// state_dir/users, written by Start from Users.
+	Unclustered bool
+	Users       map[string]string // user → password, for Unclustered
 	// Output returns where node i's stdout and stderr go (nil = discard).
 	Output func(i int) io.Writer
 }
@@ -70,6 +78,8 @@ type Cluster struct {
 	Nodes   []*Node
 	DataDir string // the share's directory
 	nodectl string
+	// unclustered: users come from Config.Users, AddUser only waits.
+	unclustered bool
 }
 
 // Start writes one config per node and starts the nodes, returning once
@@ -82,7 +92,7 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if cfg.Host == "" {
 		cfg.Host = "127.0.0.1"
 	}
-	c := &Cluster{DataDir: filepath.Join(cfg.Dir, "data"), nodectl: cfg.Nodectl}
+	c := &Cluster{DataDir: filepath.Join(cfg.Dir, "data"), nodectl: cfg.Nodectl, unclustered: cfg.Unclustered}
 	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
 		return nil, err
 	}
@@ -126,13 +136,25 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 			}
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "node = %q\nstate_dir = %q\n\n[cluster]\nshared_dir = %q\ngossip = %q\nrpc = %q\npeers = [%s]\n",
-			n.Name, state, filepath.Join(c.DataDir, ".shoal"), as[i].gossip, as[i].rpc, strings.Join(peers, ", "))
+		fmt.Fprintf(&b, "node = %q\nstate_dir = %q\n", n.Name, state)
+		if cfg.Unclustered {
+			var users strings.Builder
+			for u, p := range cfg.Users {
+				fmt.Fprintf(&users, "%s:%x\n", u, auth.NTHash(p))
+			}
+			if err := os.WriteFile(filepath.Join(state, "users"), []byte(users.String()), 0o600); err != nil {
+				c.Stop()
+				return nil, err
+			}
+		} else {
+			fmt.Fprintf(&b, "\n[cluster]\nshared_dir = %q\ngossip = %q\nrpc = %q\npeers = [%s]\n",
+				filepath.Join(c.DataDir, ".shoal"), as[i].gossip, as[i].rpc, strings.Join(peers, ", "))
+		}
 		for _, d := range []struct {
 			key string
 			v   time.Duration
 		}{{"fence_timeout", cfg.FenceTimeout}, {"lease", cfg.Lease}, {"heartbeat", cfg.Heartbeat}, {"rpc_timeout", cfg.RPCTimeout}} {
-			if d.v > 0 {
+			if d.v > 0 && !cfg.Unclustered {
 				fmt.Fprintf(&b, "%s = %q\n", d.key, d.v.String())
 			}
 		}
@@ -208,10 +230,10 @@ func (c *Cluster) Nodectl(ctx context.Context, i int, stdin string, args ...stri
 
 // AddUser adds user through the first live node (retrying while the
 // cluster is still forming) and waits until it can log on to every live
-// node.
+// node. Unclustered, the user must be in Config.Users; it only waits.
 func (c *Cluster) AddUser(ctx context.Context, user, pass string) error {
 	var last string
-	for added := false; !added; {
+	for added := c.unclustered; !added; {
 		for _, n := range c.Nodes {
 			if n.Exited() {
 				continue
