@@ -12,11 +12,11 @@ import (
 // HomeOf names the lockdb home of (share, inode) among nodes: rendezvous
 // hashing as lockdb/route.go's homeOf does it (FNV-64a of share, 0,
 // big-endian inode, 0, node name; splitmix64 finaliser; highest score,
-// ties to the smaller name). Kept in step by hand: lockdb exports no
-// hash-only function, and the tests and the benchmark need files whose
-// home is a chosen node (a kill of the home; "cross-node" meaning
-// requester, home and owner on three different nodes). If the two drift
-// apart, only the placement is wrong, never a test's verdict.
+// ties to the smaller name). A copy, because lockdb exports no hash-only
+// function and the tests and the benchmark need files whose home is a
+// chosen node (a kill of the home; "cross-node" meaning requester, home and
+// owner on three different nodes); TestHomeOfMatchesLockdb compares it
+// with lockdb's own answer.
 func HomeOf(share string, inode uint64, nodes []string) string {
 	var best string
 	var bestScore uint64
