@@ -182,7 +182,22 @@ func (r *request) setBasic(o *open, in *wire.FileBasicInfo) error {
 			return err
 		}
 	}
-	r.c.srv.notifyChange(o.tree.share, o.rel, notifyModified, o.isDir)
+	// Watches hear of what was set (Samba's smb_set_file_time and
+	// file_set_dosmode): attributes, and each time but the change time.
+	var filter uint32
+	if in.FileAttributes != 0 {
+		filter |= wire.FileNotifyChangeAttributes
+	}
+	if c != nil {
+		filter |= wire.FileNotifyChangeCreation
+	}
+	if a != nil {
+		filter |= wire.FileNotifyChangeLastAccess
+	}
+	if w != nil {
+		filter |= wire.FileNotifyChangeLastWrite
+	}
+	r.c.srv.notifyModified(o.tree.share, o.rel, filter)
 	return nil
 }
 
