@@ -177,10 +177,12 @@ func (c *conn) frame(buf []byte) error {
 		}
 		return c.runChain(buf, nil)
 	}
-	if h.Command == wire.CommandChangeNotify && h.NextCommand == 0 {
+	if h.Command == wire.CommandChangeNotify && h.NextCommand == 0 ||
+		h.Command == wire.CommandIoctl && h.NextCommand == 0 && c.srv.ioctlInOrder(buf) {
 		// A lone CHANGE_NOTIFY runs here, in arrival order, so that a
 		// CANCEL or a second CHANGE_NOTIFY right behind it finds it
-		// waiting; its handler never blocks (notify.go).
+		// waiting; its handler never blocks (notify.go). So does the
+		// IOCTL torture hook of ioctlInOrder, for the CLOSE behind it.
 		return c.runChain(buf, encSession)
 	}
 	go func() {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"shoal/smbnode/dcerpc"
 	"shoal/smbnode/vfs"
@@ -27,7 +28,23 @@ const (
 	// FSCTL_SMBTORTURE_IOCTL_RESPONSE_BODY_PADDING8: this one response's
 	// body is padded with 8 bytes (smb2.ioctl.bug14607).
 	fsctlSmbtortureIoctlPadding8 = 0x83848013
+	// fsctlSmbtortureAsyncSleep is Samba's FSCTL_SMBTORTURE_FSP_ASYNC_SLEEP:
+	// the request goes async for as many microseconds as its one input
+	// byte says (Samba's unit), and a CLOSE of its handle waits for it
+	// (smb2.ioctl.bug14769).
+	fsctlSmbtortureAsyncSleep = 0x83848043
 )
+
+// ioctlInOrder reports whether a lone IOCTL frame must be dispatched in
+// arrival order, before the requests behind it (conn.frame): the torture
+// hook that goes async on a handle has to be registered on it before a
+// CLOSE right behind it can run. Its handler never blocks.
+func (s *Server) ioctlInOrder(frame []byte) bool {
+	if !s.cfg.TortureHooks || len(frame) < wire.HeaderSize+8 {
+		return false
+	}
+	return binary.LittleEndian.Uint32(frame[wire.HeaderSize+4:]) == fsctlSmbtortureAsyncSleep
+}
 
 // handleless reports the FSCTLs that take no file handle: their FileId
 // must be all ones (MS-SMB2 3.3.5.15).
@@ -170,6 +187,18 @@ func handleIoctl(ctx context.Context, r *request) error {
 			return wire.StatusInvalidParameter
 		}
 		resp.Output = wire.AppendNetworkInterfaceInfo(nil, r.c.srv.networkInterfaces())
+	case fsctlSmbtortureAsyncSleep:
+		if !r.c.srv.cfg.TortureHooks {
+			return wire.StatusNotSupported
+		}
+		if len(req.Input) != 1 {
+			return wire.StatusInvalidParameter
+		}
+		o, err := r.lookupOpen(req.FileID)
+		if err != nil {
+			return err
+		}
+		return r.asyncSleep(o, time.Duration(req.Input[0])*time.Microsecond, resp)
 	case fsctlSmbtortureIoctlPadding8:
 		if !r.c.srv.cfg.TortureHooks {
 			return wire.StatusNotSupported
@@ -539,4 +568,51 @@ func linkSpeed(name string) uint64 {
 		return defaultLinkSpeed
 	}
 	return uint64(mbit) * 1_000_000
+}
+
+// asyncSleep answers the async-sleep torture hook: an interim response,
+// then success after d, or CANCELLED. o's CLOSE waits for it (close.go).
+// The handler does not block: the answer comes from a goroutine of its
+// own, on a copy of the request, as change notify does (notify.go).
+func (r *request) asyncSleep(o *open, d time.Duration, resp *wire.IoctlResponse) error {
+	o.asyncIoctls.Add(1)
+	actx := r.goAsync()
+	if r.async == nil {
+		// Not the last request of a compound: wait here.
+		defer o.asyncIoctls.Done()
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-actx.Done():
+			return wire.StatusCancelled
+		}
+		r.out = resp.Append(r.out)
+		return nil
+	}
+	c, a := r.c, r.async
+	wr := *r
+	wr.out = make([]byte, wire.HeaderSize, wire.HeaderSize+64)
+	r.async, r.skipResponse = nil, true
+	go func() {
+		defer o.asyncIoctls.Done()
+		t := time.NewTimer(d)
+		defer t.Stop()
+		status := wire.StatusSuccess
+		select {
+		case <-t.C:
+			wr.out = resp.Append(wr.out)
+		case <-a.ctx.Done():
+			status = wire.StatusCancelled
+		}
+		wr.async = a
+		if c.ctx.Err() == nil {
+			if err := c.respond(&wr, status); err != nil {
+				c.log.Debug("sending an IOCTL response", "err", err)
+				c.close()
+			}
+		}
+		c.finishAsync(a)
+	}()
+	return nil
 }

@@ -511,3 +511,43 @@ func FuzzFsctlInputs(f *testing.F) {
 		}
 	})
 }
+
+// TestIoctlAsyncSleepClose: a CLOSE sent right behind an IOCTL that goes
+// async on the same handle waits for it (Samba bug 14769), and the
+// handle-less torture hook pads its response body.
+func TestIoctlAsyncSleepClose(t *testing.T) {
+	e := newDurableEnv(t)
+	e.srv.cfg.TortureHooks = true
+	c := e.dial("alice", "Alice-pw1")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for range 20 {
+		id := openFile(t, c, "f", fileAllAccess)
+		sleep := &wire.IoctlRequest{CtlCode: fsctlSmbtortureAsyncSleep, FileID: id, Input: []byte{200}, Flags: wire.IoctlIsFsctl}
+		call, err := c.Send(wire.CommandIoctl, sleep.Append)
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeCall, err := c.Send(wire.CommandClose, (&wire.CloseRequest{FileID: id}).Append)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Wait(ctx, call)
+		if err != nil || resp.Header.Status != 0 {
+			t.Fatalf("async IOCTL: %v %v", resp.Header.Status, err)
+		}
+		resp, err = c.Wait(ctx, closeCall)
+		if err != nil || resp.Header.Status != 0 {
+			t.Fatalf("CLOSE: %v %v", resp.Header.Status, err)
+		}
+	}
+
+	all := wire.FileID{Persistent: ^uint64(0), Volatile: ^uint64(0)}
+	r := ioctl(t, c, all, fsctlSmbtortureIoctlPadding8, nil, 3)
+	if r.status != 0 || !bytes.Equal(r.out, []byte{8, 8, 8}) {
+		t.Fatalf("padding hook: %v %x", r.status, r.out)
+	}
+	if r := ioctl(t, c, wire.FileID{}, fsctlSmbtortureIoctlPadding8, nil, 3); r.status != wire.StatusInvalidParameter {
+		t.Fatalf("handle-less FSCTL with a FileId: %v", r.status)
+	}
+}

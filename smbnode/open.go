@@ -67,6 +67,9 @@ type open struct {
 	closed  bool
 	// durable is set when the open was granted durability (durable.go).
 	durable atomic.Pointer[durableHandle]
+	// asyncIoctls counts IOCTLs in flight on the open that its CLOSE waits
+	// for (ioctl.go asyncSleep).
+	asyncIoctls sync.WaitGroup
 }
 
 // fileID is the FileID handed to the client.
