@@ -97,8 +97,8 @@ func openAsyncAfter(ctx context.Context, d time.Duration, open func(context.Cont
 // (MS-SMB2 3.3.5.9.8; smb2.lease.request wants STATUS_INVALID_PARAMETER).
 // Like Samba it looks at the opens of the client's connections to this
 // node.
-func (s *Server) leaseKeyInUse(guid [16]byte, key [16]byte, file table.Key) bool {
-	for _, c := range s.clientConns(guid) {
+func (s *Server) leaseKeyInUse(self *conn, guid [16]byte, key [16]byte, file table.Key) bool {
+	for _, c := range s.clientConns(guid, self) {
 		for _, o := range c.openList() {
 			o.mu.Lock()
 			other := o.oplock == wire.OplockLevelLease && o.leaseKey == key && o.key != file
@@ -123,8 +123,15 @@ func (c *conn) openList() []*open {
 }
 
 // clientConns lists the live connections of the client with this
-// ClientGUID, the oldest first.
-func (s *Server) clientConns(guid [16]byte) []*conn {
+// ClientGUID, the oldest first. A zero ClientGUID names no client: only
+// self (which may be nil) is listed then.
+func (s *Server) clientConns(guid [16]byte, self *conn) []*conn {
+	if guid == ([16]byte{}) {
+		if self == nil {
+			return nil
+		}
+		return []*conn{self}
+	}
 	s.mu.Lock()
 	var out []*conn
 	for c := range s.conns {
@@ -148,7 +155,7 @@ func (s *Server) clientConns(guid [16]byte) []*conn {
 // client's oldest connection, as Samba sends it on the first connection
 // of the client (smb2.lease.v2_complex1), else the open's own.
 func (s *Server) leaseBreakConn(o *open, guid [16]byte) *conn {
-	if cs := s.clientConns(guid); len(cs) > 0 {
+	if cs := s.clientConns(guid, o.conn); len(cs) > 0 {
 		return cs[0]
 	}
 	return o.conn
@@ -156,8 +163,8 @@ func (s *Server) leaseBreakConn(o *open, guid [16]byte) *conn {
 
 // setLeaseState records a lease's new state in every open of this node
 // holding it (the client's opens of that file with that key).
-func (s *Server) setLeaseState(k table.Key, guid, key [16]byte, state uint32) {
-	for _, c := range s.clientConns(guid) {
+func (s *Server) setLeaseState(self *conn, k table.Key, guid, key [16]byte, state uint32) {
+	for _, c := range s.clientConns(guid, self) {
 		for _, o := range c.openList() {
 			if o.key != k {
 				continue
@@ -193,7 +200,7 @@ func (r *request) leaseKeyConflict(req *wire.CreateRequest, exists bool, info vf
 	r.c.mu.Lock()
 	guid := r.c.clientGUID
 	r.c.mu.Unlock()
-	return r.c.srv.leaseKeyInUse(guid, l.LeaseKey, file)
+	return r.c.srv.leaseKeyInUse(r.c, guid, l.LeaseKey, file)
 }
 
 // breakHandleLeasesForRename is Samba's delay_rename_for_lease_break: a

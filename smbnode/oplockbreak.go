@@ -41,7 +41,7 @@ func (s *Server) Break(b table.Break) {
 		guid := o.conn.clientGUID
 		o.conn.mu.Unlock()
 		if !b.AckRequired {
-			s.setLeaseState(b.Key, guid, b.LeaseKey, b.LeaseTo)
+			s.setLeaseState(o.conn, b.Key, guid, b.LeaseKey, b.LeaseTo)
 		}
 		c = s.leaseBreakConn(o, guid)
 	} else {
@@ -130,7 +130,7 @@ func (r *request) ackLeaseBreak(ctx context.Context, ack *wire.LeaseBreakAck) er
 	// The lease is looked up among this connection's opens first, then
 	// those of the client's other connections; a key not leased on a
 	// candidate's file moves on to the next candidate.
-	conns := append([]*conn{r.c}, r.c.srv.clientConns(guid)...)
+	conns := append([]*conn{r.c}, r.c.srv.clientConns(guid, nil)...)
 	seen := map[table.Key]bool{}
 	var held *open
 	err := error(wire.StatusObjectNameNotFound)
@@ -169,7 +169,7 @@ func (r *request) ackLeaseBreak(ctx context.Context, ack *wire.LeaseBreakAck) er
 	case err != nil:
 		return err
 	}
-	r.c.srv.setLeaseState(held.key, guid, ack.LeaseKey, ack.LeaseState)
+	r.c.srv.setLeaseState(r.c, held.key, guid, ack.LeaseKey, ack.LeaseState)
 	r.out = (&wire.LeaseBreakAck{LeaseKey: ack.LeaseKey, LeaseState: ack.LeaseState}).Append(r.out)
 	return nil
 }
