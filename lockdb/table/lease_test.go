@@ -140,3 +140,30 @@ func TestContendBreaksEveryOplock(t *testing.T) {
 		checkInv(t, tb)
 	}
 }
+
+// TestRetryRemembered: the table knows a repeated attempt of an open it
+// answered Pending (the cluster's home retries without setting Retry).
+func TestRetryRemembered(t *testing.T) {
+	tb := New(DefaultConfig())
+	if _, err := tb.OpenFile(testKey, leaseOpen(oid("n1", 1), 1, "RWH", 1), FileOpenIf); err != nil {
+		t.Fatal(err)
+	}
+	plain := Open{ID: oid("n2", 2), Access: allAccess, ShareAccess: shR | shW | shD}
+	if res, _ := tb.OpenFile(testKey, plain, FileOpen); !res.Pending {
+		t.Fatalf("first attempt: %+v", res)
+	}
+	over := Open{ID: oid("n2", 3), Access: allAccess, ShareAccess: shR | shW | shD}
+	if res, _ := tb.OpenFile(testKey, over, FileOverwrite); !res.Pending {
+		t.Fatalf("overwrite during the break: %+v", res) // RWH still has W
+	}
+	if err := tb.AckBreak(testKey, BreakAck{Lease: true, LeaseKey: lkey(1), LeaseState: leaseBits("RH")}); err != nil {
+		t.Fatal(err)
+	}
+	// The overwrite narrowed the break to none: the lease is breaking
+	// again (RH -> R) and the retried overwrite, not in the way of RH's
+	// W-less state on a first attempt, must still wait as a retry.
+	res, err := tb.OpenFile(testKey, over, FileOverwrite)
+	if err != nil || !res.Pending {
+		t.Fatalf("retried overwrite: %+v, %v; want pending", res, err)
+	}
+}

@@ -109,6 +109,10 @@ func (t *Table) OpenFile(k Key, o Open, disposition uint32) (Result, error) {
 		return Result{}, ErrDeletePending
 	}
 
+	if _, ok := e.retrying[o.ID]; ok {
+		o.Retry = true
+		delete(e.retrying, o.ID)
+	}
 	sharingViolation := false
 	if !isOplockStatOpen(access) {
 		for _, x := range e.opens {
@@ -128,6 +132,10 @@ func (t *Table) OpenFile(k Key, o Open, disposition uint32) (Result, error) {
 		}
 		if delay {
 			res.Pending = true
+			if e.retrying == nil || len(e.retrying) >= maxRetrying {
+				e.retrying = map[OpenID]struct{}{}
+			}
+			e.retrying[o.ID] = struct{}{}
 			if len(e.opens) > 0 {
 				s.entries[k] = e
 			}
@@ -138,12 +146,16 @@ func (t *Table) OpenFile(k Key, o Open, disposition uint32) (Result, error) {
 		return res, ErrSharingViolation
 	}
 
+	o.Retry = false
 	rec := &openRec{Open: o}
 	t.grant(e, rec, access, willOverwrite(disposition), &res)
 	e.opens = append(e.opens, rec)
 	s.entries[k] = e
 	return res, nil
 }
+
+// maxRetrying bounds entry.retrying.
+const maxRetrying = 1024
 
 func willOverwrite(disposition uint32) bool {
 	switch disposition {

@@ -34,6 +34,11 @@ type entry struct {
 	leases        []*leaseRec
 	locks         []LockRequest
 	deletePending bool
+	// retrying are opens that were answered Pending and have not been
+	// decided yet: their next attempt is a retry (Open.Retry). An open
+	// given up while waiting stays until the entry goes; the set is
+	// bounded.
+	retrying map[OpenID]struct{}
 }
 
 type openRec struct {

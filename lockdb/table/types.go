@@ -105,7 +105,8 @@ type Open struct {
 	// Retry marks an OpenFile call that repeats an attempt which was
 	// Pending (Samba's !first_open_attempt): a lease still breaking then
 	// delays the open even when what the open needs broken is not yet in
-	// its way.
+	// its way. The table also remembers which opens it answered Pending,
+	// so a caller retrying with the same ID need not set it.
 	Retry bool
 
 	Path string // for display only
