@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -30,22 +31,33 @@ func TestCluster(t *testing.T) {
 	t.Run("KillNode", func(t *testing.T) { testKill(t, c) })
 }
 
-// TestClusterKillHome: kill -9 of the node that is home to a file whose
-// lock is held through another node. Recovery must rebuild the record from
-// its owner (the lock still conflicts afterwards, and is granted once its
-// owner unlocks), while the killed node's own client's lock on another
-// file is released. Both times are logged.
+// TestClusterKillHome: kill -9 of the coordinator, which is also the home
+// of a file whose lock is held through another node. Recovery (a new
+// coordinator, a new home) must rebuild the record from its owner: the
+// lock still conflicts afterwards and is granted once its owner unlocks;
+// the killed node's own client's lock on another file is released. Both
+// times are logged.
 func TestClusterKillHome(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three noded processes")
 	}
 	c := startCluster(t, 3, nil)
-	c1, c2, c3 := dial(t, c, 0), dial(t, c, 1), dial(t, c, 2)
-	homedN1, err := c.FileHomedOn("kh-held", "n1")
+	coord, err := c.Coordinator(ctx10(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	homedN3, err := c.FileHomedOn("kh-victim", "n3")
+	v := slices.IndexFunc(c.Nodes, func(n *Node) bool { return n.Name == coord })
+	if v < 0 {
+		t.Fatalf("coordinator %q is not one of the nodes", coord)
+	}
+	holder, checker := (v+1)%3, (v+2)%3
+	victim := c.Nodes[v]
+	cv, ch, cc := dial(t, c, v), dial(t, c, holder), dial(t, c, checker)
+	homedOnVictim, err := c.FileHomedOn("kh-held", victim.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	homedOnChecker, err := c.FileHomedOn("kh-victim", c.Nodes[checker].Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,34 +65,40 @@ func TestClusterKillHome(t *testing.T) {
 	rw := func(name string) CreateReq {
 		return CreateReq{Name: name, Access: AccessReadWrite, Share: ShareAll, Disposition: DispositionOpen}
 	}
-	// n2's client holds a lock on a file homed on n1.
-	h2, h3 := mustOpen(t, c2, rw(homedN1)), mustOpen(t, c3, rw(homedN1))
-	if s, err := c2.Lock(ctx, h2.FileID, 0, 10, LockFlags(true, false)); err != nil || s != 0 {
-		t.Fatalf("lock through n2: %v %v", s, err)
+	// The holder's client locks a file homed on the victim.
+	h, hc := mustOpen(t, ch, rw(homedOnVictim)), mustOpen(t, cc, rw(homedOnVictim))
+	if s, err := ch.Lock(ctx, h.FileID, 0, 10, LockFlags(true, false)); err != nil || s != 0 {
+		t.Fatalf("lock through %s: %v %v", c.Nodes[holder].Name, s, err)
 	}
-	if s, err := c3.Lock(ctx, h3.FileID, 5, 1, LockFlags(true, false)); err != nil || s != wire.StatusLockNotGranted {
-		t.Fatalf("lock through n3 before the kill: %v %v", s, err)
+	if s, err := cc.Lock(ctx, hc.FileID, 5, 1, LockFlags(true, false)); err != nil || s != wire.StatusLockNotGranted {
+		t.Fatalf("lock through %s before the kill: %v %v", c.Nodes[checker].Name, s, err)
 	}
-	// n1's client holds a lock on a file homed on n3.
-	v1, v3 := mustOpen(t, c1, rw(homedN3)), mustOpen(t, c3, rw(homedN3))
-	if s, err := c1.Lock(ctx, v1.FileID, 0, 10, LockFlags(true, false)); err != nil || s != 0 {
-		t.Fatalf("lock through n1: %v %v", s, err)
+	// The victim's client locks a file homed on the checker.
+	o, oc := mustOpen(t, cv, rw(homedOnChecker)), mustOpen(t, cc, rw(homedOnChecker))
+	if s, err := cv.Lock(ctx, o.FileID, 0, 10, LockFlags(true, false)); err != nil || s != 0 {
+		t.Fatalf("lock through %s: %v %v", victim.Name, s, err)
 	}
 
 	killed := time.Now()
-	c.Nodes[0].Kill()
-	released := retryLock(t, c3, v3.FileID, 0, 10, killed)
-	t.Logf("kill -9 of n1: its client's lock (file homed on n3) granted through n3 after %v", released)
-	if s, err := c3.Lock(ctx10(t), h3.FileID, 5, 1, LockFlags(true, false)); err != nil || s != wire.StatusLockNotGranted {
-		t.Fatalf("after the kill of its home, n2's lock through n3: %v %v, want STATUS_LOCK_NOT_GRANTED (the lock was lost in recovery)", s, err)
+	victim.Kill()
+	released := retryLock(t, cc, oc.FileID, 0, 10, killed)
+	t.Logf("kill -9 of %s (coordinator and home): its client's lock granted through %s after %v",
+		victim.Name, c.Nodes[checker].Name, released)
+	if s, err := cc.Lock(ctx10(t), hc.FileID, 5, 1, LockFlags(true, false)); err != nil || s != wire.StatusLockNotGranted {
+		t.Fatalf("after the kill of its home, %s's lock through %s: %v %v, want STATUS_LOCK_NOT_GRANTED (the lock was lost in recovery)",
+			c.Nodes[holder].Name, c.Nodes[checker].Name, s, err)
 	}
-	if s, err := c2.Lock(ctx10(t), h2.FileID, 0, 10, wire.LockFlagUnlock); err != nil || s != 0 {
-		t.Fatalf("unlock through n2 after recovery: %v %v", s, err)
+	if s, err := ch.Lock(ctx10(t), h.FileID, 0, 10, wire.LockFlagUnlock); err != nil || s != 0 {
+		t.Fatalf("unlock through %s after recovery: %v %v", c.Nodes[holder].Name, s, err)
 	}
-	if s, err := c3.Lock(ctx10(t), h3.FileID, 5, 1, LockFlags(true, false)); err != nil || s != 0 {
-		t.Fatalf("lock through n3 after n2's unlock: %v %v", s, err)
+	if s, err := cc.Lock(ctx10(t), hc.FileID, 5, 1, LockFlags(true, false)); err != nil || s != 0 {
+		t.Fatalf("lock through %s after the unlock: %v %v", c.Nodes[checker].Name, s, err)
 	}
-	t.Logf("kill -9 of the home n1: n2's lock survived recovery and was released by its unlock (%v after the kill)", time.Since(killed))
+	newCoord, err := c.Coordinator(ctx10(t))
+	if err != nil || newCoord == victim.Name {
+		t.Errorf("coordinator after the kill: %q %v", newCoord, err)
+	}
+	t.Logf("the held lock survived recovery and was released by its unlock (%v after the kill); new coordinator %s", time.Since(killed), newCoord)
 }
 
 // retryLock retries a fail-immediately exclusive lock until it is granted

@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"shoal/internal/admin"
 	"shoal/smbnode/auth"
 )
 
@@ -276,6 +278,47 @@ func (c *Cluster) AddUser(ctx context.Context, user, pass string) error {
 		}
 	}
 	return nil
+}
+
+// Coordinator waits until every live node reports (in its own row of
+// nodectl status --json through its own socket) the same generation and
+// coordinator, and returns the coordinator's name.
+func (c *Cluster) Coordinator(ctx context.Context) (string, error) {
+	var last string
+	for {
+		var rows []admin.NodeStatus
+		for _, n := range c.Nodes {
+			if n.Exited() {
+				continue
+			}
+			out, _, err := c.Nodectl(ctx, n.Index, "", "status", "--json")
+			if err != nil {
+				return "", err
+			}
+			var st []admin.NodeStatus
+			json.Unmarshal([]byte(out), &st)
+			for _, s := range st {
+				if s.Node == n.Name {
+					rows = append(rows, s)
+				}
+			}
+			last = out
+		}
+		agreed := len(rows) > 0
+		for _, s := range rows {
+			if s.State != "healthy" || s.Generation == 0 || s.Generation != rows[0].Generation || s.Coordinator == "" || s.Coordinator != rows[0].Coordinator {
+				agreed = false
+			}
+		}
+		if agreed {
+			return rows[0].Coordinator, nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("cluster: no agreed coordinator; last status: %s", strings.TrimSpace(last))
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // Exited reports whether the node's process has ended.
