@@ -50,4 +50,8 @@
 // durable-open records and the replicated users table, which is written
 // cluster-wide through the coordinator and versioned so a rejoining node
 // catches up.
+//
+// Publish and Subscribe (notify.go) fan a message out to every other node
+// outside the generation machinery: best effort, for news such as SMB
+// change notifications that must not wait for a recovery.
 package lockdb

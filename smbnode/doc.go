@@ -6,8 +6,15 @@
 // A Server accepts connections on a listener; each connection has one
 // reader goroutine that frames NetBIOS messages and hands every request
 // chain (a single request or a compound) to its own goroutine, so a slow
-// request never blocks the connection. Responses are written under the
+// request never blocks the connection; the exception is a lone
+// CHANGE_NOTIFY, handled by the reader itself so that it is registered
+// before anything sent after it (its handler never blocks: a change or a
+// CANCEL answers it later, notify.go). Responses are written under the
 // connection's write lock, signed or encrypted as the session requires.
+//
+// Change notify reaches across nodes: with a NotifyBus (the lockdb
+// cluster), changes made through one node complete the watches held
+// through the others (notifyrelay.go).
 //
 // Handlers live one per command in files named after the command
 // (negotiate.go, sessionsetup.go, create.go, ...). Errors become NTSTATUS in
