@@ -303,8 +303,7 @@ func (o *open) cancelNotify() {
 	deleting := o.isDir && (o.deleteOnClose || o.deletePending)
 	o.mu.Unlock()
 	if deleting {
-		defer s.notifyDeletePending(o.key)
-		defer s.relayDeletePending(o.key)
+		defer s.deletePendingDir(o.key)
 	}
 	h := &s.notify
 	h.mu.Lock()
@@ -325,6 +324,14 @@ func (o *open) cancelNotify() {
 	for _, nw := range done {
 		nw.complete(notifyResult{status: wire.StatusNotifyCleanup})
 	}
+}
+
+// deletePendingDir reports that directory k became delete-pending through
+// this node: the watches on it, here and on the other nodes, complete
+// their waiting requests with STATUS_DELETE_PENDING.
+func (s *Server) deletePendingDir(k table.Key) {
+	s.notifyDeletePending(k)
+	s.relayDeletePending(k)
 }
 
 // notifyDeletePending completes the waiting requests of every watch on

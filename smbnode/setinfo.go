@@ -235,6 +235,9 @@ func (r *request) setDisposition(ctx context.Context, o *open, del bool) error {
 	o.deletePending = del
 	o.deleteOnClose = del
 	o.mu.Unlock()
+	if del && o.isDir {
+		r.c.srv.deletePendingDir(o.key)
+	}
 	return nil
 }
 
