@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"shoal/lockdb/table"
 	"shoal/smbnode/wire"
@@ -45,6 +46,9 @@ const maxQueuedChanges = 1000
 type notifyHub struct {
 	mu      sync.Mutex
 	watches map[*open]*watch
+	// active is len(watches), readable without mu: changes skip the hub
+	// while nothing watches.
+	active atomic.Int32
 	// relay carries changes to and from the other nodes (notifyrelay.go).
 	relay notifyRelay
 }
@@ -131,6 +135,7 @@ func handleChangeNotify(ctx context.Context, r *request) error {
 		}
 		first = len(h.watches) == 0
 		h.watches[o] = w
+		h.active.Store(int32(len(h.watches)))
 	}
 	if len(w.changes) > 0 || w.overflowed {
 		res := w.takeLocked(req.OutputBufferLength)
@@ -312,6 +317,7 @@ func (o *open) cancelNotify() {
 	last := false
 	if w != nil {
 		delete(h.watches, o)
+		h.active.Store(int32(len(h.watches)))
 		last = len(h.watches) == 0
 		for nw := w.popLocked(); nw != nil; nw = w.popLocked() {
 			done = append(done, nw)
@@ -430,8 +436,11 @@ func (s *Server) notifyOverflow() {
 // post queues a change for every watch it matches and answers the
 // watches' oldest waiting requests.
 func (s *Server) post(sh *share, action, filter uint32, rel, newRel string) {
-	parent := parentDir(rel)
 	h := &s.notify
+	if h.active.Load() == 0 {
+		return
+	}
+	parent := parentDir(rel)
 	type answer struct {
 		nw  *notifyWaiter
 		res notifyResult

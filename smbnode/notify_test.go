@@ -49,6 +49,7 @@ func TestNotifyPost(t *testing.T) {
 			o := &open{rel: tc.w.dir, isDir: true}
 			w := &watch{o: o, share: tc.w.sh, filter: tc.w.filter, subdirFilter: tc.w.tree, maxBuffer: 4096}
 			s.notify.watches = map[*open]*watch{o: w}
+			s.notify.active.Store(1)
 			s.post(sh, tc.action, tc.filter, tc.rel, tc.newRel)
 			got := ""
 			if len(w.changes) > 0 {

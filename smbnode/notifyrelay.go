@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"shoal/lockdb"
@@ -88,6 +89,10 @@ type notifyRelay struct {
 	// order.
 	sendMu sync.Mutex
 
+	// watched is len(watchers), readable without mu: changes skip the
+	// relay while no other node watches.
+	watched atomic.Int32
+
 	mu       sync.Mutex
 	watchers map[string]time.Time // other nodes that watch → when to forget them
 	queue    relayMsg             // waiting to be sent
@@ -171,11 +176,12 @@ func (s *Server) relayDeletePending(k table.Key) {
 // the sender runs.
 func (s *Server) relayQueue(add func(q *relayMsg)) {
 	rl := &s.notify.relay
-	if rl.cl == nil {
+	if rl.cl == nil || rl.watched.Load() == 0 {
 		return
 	}
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
+	defer func() { rl.watched.Store(int32(len(rl.watchers))) }()
 	now := time.Now()
 	watched := false
 	for n, until := range rl.watchers {
@@ -236,6 +242,7 @@ func (s *Server) receiveNotify(from string, payload []byte) {
 	} else {
 		delete(rl.watchers, from)
 	}
+	rl.watched.Store(int32(len(rl.watchers)))
 	rl.mu.Unlock()
 	if m.Overflow {
 		s.notifyOverflow()

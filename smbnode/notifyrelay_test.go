@@ -130,6 +130,7 @@ func TestNotifyRelay(t *testing.T) {
 	o := &open{rel: "dir", isDir: true}
 	w := &watch{o: o, share: sh, filter: wire.FileNotifyChangeFileName, maxBuffer: 4096}
 	s.notify.watches = map[*open]*watch{o: w}
+	s.notify.active.Store(1)
 	say("n3", relayMsg{Watching: true, Changes: []relayChange{
 		{Share: "DATA", Action: wire.FileActionAdded, Filter: wire.FileNotifyChangeFileName, Rel: "dir/x"},
 		{Share: "nope", Action: wire.FileActionAdded, Filter: wire.FileNotifyChangeFileName, Rel: "dir/y"},
