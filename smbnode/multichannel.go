@@ -221,3 +221,31 @@ func (s *session) forgetChannel(c *conn, ch *channel) {
 	}
 	s.mu.Unlock()
 }
+
+// breakConn is the connection an oplock break for o goes out on: the one
+// o was opened on, or, once that one is gone, another channel of o's
+// session (MS-SMB2 3.3.4.6 tries every channel).
+func (o *open) breakConn() *conn {
+	c := o.conn
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if !closed || o.sess == nil {
+		return c
+	}
+	s := o.sess
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for cc, ch := range s.channels {
+		if len(ch.signKey) == 0 || cc == c {
+			continue
+		}
+		cc.mu.Lock()
+		live := !cc.closed
+		cc.mu.Unlock()
+		if live {
+			return cc
+		}
+	}
+	return c
+}

@@ -22,7 +22,7 @@ func (s *Server) Break(b table.Break) {
 	o := v.(*open)
 	rh := wire.Header{Command: wire.CommandOplockBreak, Flags: wire.FlagResponse, MessageID: ^uint64(0)}
 	msg := rh.Append(make([]byte, 0, 128))
-	c := o.conn
+	c := o.breakConn() // its own connection, or another channel (multichannel.go)
 	if b.Lease {
 		n := &wire.LeaseBreakNotification{
 			NewEpoch:          b.NewEpoch,
