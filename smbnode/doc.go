@@ -16,6 +16,12 @@
 // cluster), changes made through one node complete the watches held
 // through the others (notifyrelay.go).
 //
+// A session may be bound to further connections of the same client
+// (multichannel, multichannel.go): each channel signs with its own key,
+// trees and opens stay the session's, and the session lives while one of
+// its channels does. Named streams are files under <share>/.shoal-streams,
+// keyed by the base file's inode (streams.go).
+//
 // Handlers live one per command in files named after the command
 // (negotiate.go, sessionsetup.go, create.go, ...). Errors become NTSTATUS in
 // exactly one place, statusOf in status.go.
