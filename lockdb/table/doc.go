@@ -61,6 +61,15 @@
 // owner. Breaks without AckRequired are already applied; deliver them as
 // notifications only.
 //
+// Leases follow Samba's leases_db: the epoch moves on with every break (a
+// v1 break carries 0), a new lease takes the client's epoch plus one, and
+// a conflict that arrives while a lease is breaking narrows what the break
+// must reach instead of sending a second break; an acknowledgment above
+// that is answered with a further break, handed to the next OpenFile or
+// ContendLevel2 caller in Result.Breaks (the waiting open's retry). An
+// open answered Pending is remembered, so its next attempt counts as a
+// retry (Open.Retry, Samba's first_open_attempt).
+//
 // Import is all or nothing per call and not idempotent: importing an open
 // id that is already recorded fails with ErrOpenExists. Call it once per
 // key (or per owner) and a fresh Table per generation if retries are
