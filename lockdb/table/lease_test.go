@@ -167,3 +167,27 @@ func TestRetryRemembered(t *testing.T) {
 		t.Fatalf("retried overwrite: %+v, %v; want pending", res, err)
 	}
 }
+
+// TestNarrowedBreakSurvivesImport: a new home keeps what a breaking lease
+// must reach, so the ack still gets its further break.
+func TestNarrowedBreakSurvivesImport(t *testing.T) {
+	tb := New(DefaultConfig())
+	if _, err := tb.OpenFile(testKey, leaseOpen(oid("n1", 1), 1, "RWH", 1), FileOpenIf); err != nil {
+		t.Fatal(err)
+	}
+	tb.OpenFile(testKey, Open{ID: oid("n2", 2), Access: allAccess, ShareAccess: shR | shW | shD}, FileOpen)
+	over := Open{ID: oid("n2", 3), Access: allAccess, ShareAccess: shR | shW | shD}
+	tb.OpenFile(testKey, over, FileOverwrite)
+	fresh := New(DefaultConfig())
+	if err := fresh.Import(tb.Export(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := fresh.AckBreak(testKey, BreakAck{Lease: true, LeaseKey: lkey(1), LeaseState: leaseBits("RH")}); err != nil {
+		t.Fatal(err)
+	}
+	over.Retry = true
+	res, err := fresh.OpenFile(testKey, over, FileOverwrite)
+	if err != nil || !res.Pending || len(res.Breaks) != 1 || res.Breaks[0].LeaseTo != LeaseRead {
+		t.Fatalf("after import and ack: %+v, %v; want a further break RH -> R", res, err)
+	}
+}

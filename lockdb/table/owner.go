@@ -157,7 +157,11 @@ func (e *entry) importRecord(s *shard, k Key, r Record) error {
 					to &= l.breakTo
 				}
 				if to != l.state {
-					l.breaking, l.breakTo, l.breakReq, l.breakSeq, l.breakOwner = true, to, to, s.nextSeq(), o.ID.Node
+					req := to & r.BreakRequired
+					if l.breaking {
+						req &= l.breakReq
+					}
+					l.breaking, l.breakTo, l.breakReq, l.breakSeq, l.breakOwner = true, to, req, s.nextSeq(), o.ID.Node
 				}
 			}
 			l.refs++

@@ -185,7 +185,7 @@ func (o *openRec) record(k Key, deletePending bool) Record {
 		r.Open.LeaseState = l.state
 		r.Open.LeaseEpoch = l.epoch
 		if l.breaking {
-			r.Breaking, r.BreakTo = true, l.breakTo
+			r.Breaking, r.BreakTo, r.BreakRequired = true, l.breakTo, l.breakReq
 		}
 	} else {
 		r.Open.LeaseState = 0

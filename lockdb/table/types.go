@@ -231,4 +231,7 @@ type Record struct {
 	// lease bits for oplocks).
 	Breaking bool
 	BreakTo  uint32
+	// BreakRequired is what a lease break must reach (BreakTo narrowed by
+	// conflicts since; an ack above it gets a further break).
+	BreakRequired uint32
 }
