@@ -257,6 +257,9 @@ func (r *request) rename(ctx context.Context, o *open, in *wire.FileRenameInfo) 
 	if target == "" {
 		return wire.StatusInvalidParameter
 	}
+	if o.stream != "" || strings.HasPrefix(target, ":") {
+		return r.renameStream(ctx, o, target, in.ReplaceIfExists) // streams.go
+	}
 	fs := o.fs()
 	oldRel, _ := o.path()
 	if oldRel == "" {

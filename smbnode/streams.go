@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 
@@ -357,4 +358,72 @@ func (o *open) metadataFile() (f *os.File, done func(), err error) {
 		return nil, nil, err
 	}
 	return bf, func() { bf.Close() }, nil
+}
+
+// renameStream is FileRenameInformation on a named stream or to a stream
+// name (MS-FSA 2.1.5.15.11.1): ":new" renames the stream among its base
+// file's streams. Turning a stream into the main stream, or the main
+// stream into a named one, is not supported (INVALID_PARAMETER); a target
+// with a path is refused as Windows refuses it (smb2.streams.rename2).
+func (r *request) renameStream(ctx context.Context, o *open, target string, replace bool) error {
+	o.mu.Lock()
+	oldRel, stream, base := o.rel, o.stream, o.baseRel
+	o.mu.Unlock()
+	if !strings.HasPrefix(target, ":") {
+		if strings.Contains(target, ":") {
+			return wire.StatusSharingViolation
+		}
+		return wire.StatusInvalidParameter
+	}
+	if stream == "" || strings.HasSuffix(target, ":") {
+		return wire.StatusInvalidParameter
+	}
+	_, newStream, err := splitStream("x" + target)
+	if err != nil || newStream == "" {
+		return wire.StatusInvalidParameter
+	}
+	fs := o.fs()
+	dir := path.Dir(oldRel)
+	newRel := dir + "/" + encodeStreamName(newStream)
+	if existing, err := fs.Resolve(newRel); err == nil {
+		if existing != oldRel {
+			if !replace {
+				return wire.StatusObjectNameCollision
+			}
+			st, err := fs.Stat(existing)
+			if err != nil {
+				return err
+			}
+			if r.c.srv.locker.IsOpen(ctx, table.Key{Share: o.tree.share.cfg.Name, Inode: st.FileID}) {
+				return wire.StatusAccessDenied
+			}
+			if err := fs.Remove(existing); err != nil {
+				return err
+			}
+		}
+	}
+	if newRel != oldRel {
+		if err := fs.Rename(oldRel, newRel, true); err != nil {
+			if errors.Is(err, vfs.ErrExist) {
+				return wire.StatusObjectNameCollision
+			}
+			return err
+		}
+	}
+	name := strings.ReplaceAll(base, "/", `\`) + ":" + newStream
+	newDisk := path.Base(newRel)
+	r.c.srv.opens.Range(func(_, v any) bool {
+		x := v.(*open)
+		if x.tree.share != o.tree.share {
+			return true
+		}
+		x.mu.Lock()
+		if x.rel == oldRel {
+			x.rel, x.stream, x.name = newRel, newDisk, name
+		}
+		x.mu.Unlock()
+		return true
+	})
+	r.c.srv.notifyModified(o.tree.share, base, wire.FileNotifyChangeStreamName)
+	return nil
 }
