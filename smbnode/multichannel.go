@@ -73,7 +73,9 @@ func (s *session) dropChannel(c *conn) (remaining bool) {
 }
 
 // unbindAll removes s from the session table of every connection bound
-// to it (LOGOFF, failed re-authentication): c and every channel.
+// to it (LOGOFF, failed re-authentication): c and every channel. The
+// channels keep their keys: the answer that ends the session is still
+// signed with the key of the channel it goes out on.
 func (s *session) unbindAll(c *conn) {
 	s.mu.Lock()
 	conns := []*conn{c}
@@ -82,7 +84,6 @@ func (s *session) unbindAll(c *conn) {
 			conns = append(conns, cc)
 		}
 	}
-	s.channels = nil
 	s.mu.Unlock()
 	for _, cc := range conns {
 		cc.mu.Lock()
