@@ -153,12 +153,12 @@ func (s *Server) clientConns(guid [16]byte, self *conn) []*conn {
 
 // leaseBreakConn picks the connection a lease break goes out on: the
 // client's oldest connection, as Samba sends it on the first connection
-// of the client (smb2.lease.v2_complex1), else the open's own.
-func (s *Server) leaseBreakConn(o *open, guid [16]byte) *conn {
-	if cs := s.clientConns(guid, o.conn); len(cs) > 0 {
+// of the client (smb2.lease.v2_complex1), else own (the open's).
+func (s *Server) leaseBreakConn(own *conn, guid [16]byte) *conn {
+	if cs := s.clientConns(guid, own); len(cs) > 0 {
 		return cs[0]
 	}
-	return o.conn
+	return own
 }
 
 // setLeaseState records a lease's new state in every open of this node

@@ -37,13 +37,13 @@ func (s *Server) Break(b table.Break) {
 			n.Flags = leaseBreakAckRequired
 		}
 		msg = n.Append(msg)
-		o.conn.mu.Lock()
-		guid := o.conn.clientGUID
-		o.conn.mu.Unlock()
+		c.mu.Lock()
+		guid := c.clientGUID
+		c.mu.Unlock()
 		if !b.AckRequired {
-			s.setLeaseState(o.conn, b.Key, guid, b.LeaseKey, b.LeaseTo)
+			s.setLeaseState(c, b.Key, guid, b.LeaseKey, b.LeaseTo)
 		}
-		c = s.leaseBreakConn(o, guid)
+		c = s.leaseBreakConn(c, guid)
 	} else {
 		o.mu.Lock()
 		msg = (&wire.OplockBreak{OplockLevel: b.OplockTo, FileID: o.fileID()}).Append(msg)
