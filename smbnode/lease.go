@@ -41,18 +41,26 @@ func pendingCreateOf(ctx context.Context) *pendingCreate {
 // wait must honour from now on (cancelled by SMB2 CANCEL), or nil when the
 // CREATE has already finished waiting.
 func (p *pendingCreate) goAsync() context.Context {
+	var out context.Context
+	p.goAsyncDo(func(ctx context.Context) { out = ctx })
+	return out
+}
+
+// goAsyncDo is goAsync handing the context to f, which runs before finish
+// can return; f does not run once the CREATE finished waiting.
+func (p *pendingCreate) goAsyncDo(f func(context.Context)) {
 	if p == nil {
-		return nil
+		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.done {
-		return nil
+		return
 	}
 	if p.ctx == nil {
 		p.ctx = p.r.goAsync()
 	}
-	return p.ctx
+	f(p.ctx)
 }
 
 // finish ends the wait: a goAsync running concurrently completes first,
@@ -78,14 +86,20 @@ func openAsyncAfter(ctx context.Context, d time.Duration, open func(context.Cont
 	}
 	octx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var stop func() bool
 	t := time.AfterFunc(d, func() {
-		if actx := p.goAsync(); actx != nil && actx != ctx {
-			context.AfterFunc(actx, cancel)
-		}
+		p.goAsyncDo(func(actx context.Context) {
+			if actx != ctx {
+				stop = context.AfterFunc(actx, cancel)
+			}
+		})
 	})
 	res, err := open(octx)
 	t.Stop()
-	p.finish()
+	p.finish() // after this, stop is no longer written
+	if stop != nil {
+		stop()
+	}
 	if err != nil && octx.Err() != nil && ctx.Err() == nil {
 		err = context.Canceled // SMB2 CANCEL of the async CREATE
 	}
