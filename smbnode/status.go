@@ -43,6 +43,8 @@ var errorStatus = []struct {
 	{table.ErrInvalidParameter, wire.StatusInvalidParameter},
 	{table.ErrRequestNotAccepted, wire.StatusRequestNotAccepted},
 	{table.ErrNoSuchLease, wire.StatusObjectNameNotFound},
+	{table.ErrNoSuchOpen, wire.StatusFileClosed},
+	{table.ErrNotBreaking, wire.StatusInvalidOplockProtocol}, // a lease ack maps it to STATUS_UNSUCCESSFUL itself
 	{auth.ErrLogonFailure, wire.StatusLogonFailure},
 	{auth.ErrInvalidToken, wire.StatusInvalidParameter},
 	{auth.ErrMechUnsupported, wire.StatusNotSupported},
