@@ -65,6 +65,10 @@ type watch struct {
 	changes              []wire.NotifyEvent
 	// overflowed: changes were lost; the next request gets ENUM_DIR.
 	overflowed bool
+	// deletePending: the directory was marked for deletion; every
+	// request gets STATUS_DELETE_PENDING (also one that comes after the
+	// news, as across nodes it may).
+	deletePending bool
 	// waiting requests, oldest first.
 	waiting []*notifyWaiter
 }
@@ -136,6 +140,10 @@ func handleChangeNotify(ctx context.Context, r *request) error {
 		first = len(h.watches) == 0
 		h.watches[o] = w
 		h.active.Store(int32(len(h.watches)))
+	}
+	if w.deletePending {
+		h.mu.Unlock()
+		return wire.StatusDeletePending
 	}
 	if len(w.changes) > 0 || w.overflowed {
 		res := w.takeLocked(req.OutputBufferLength)
@@ -213,6 +221,9 @@ func (w *watch) wait(nw *notifyWaiter) (notifyResult, bool) {
 	defer h.mu.Unlock()
 	if h.watches[w.o] != w {
 		return notifyResult{status: wire.StatusNotifyCleanup}, true
+	}
+	if w.deletePending {
+		return notifyResult{status: wire.StatusDeletePending}, true
 	}
 	if len(w.changes) > 0 || w.overflowed {
 		return w.takeLocked(nw.maxParam), true
@@ -343,7 +354,7 @@ func (s *Server) deletePendingDir(k table.Key) {
 // notifyDeletePending completes the waiting requests of every watch on
 // the file k with STATUS_DELETE_PENDING: delete-on-close was set on the
 // watched directory (Samba's MSG_SMB_NOTIFY_CANCEL_DELETED). The watches
-// stay.
+// stay, answering later requests the same way.
 func (s *Server) notifyDeletePending(k table.Key) {
 	h := &s.notify
 	h.mu.Lock()
@@ -352,6 +363,7 @@ func (s *Server) notifyDeletePending(k table.Key) {
 		if o.key != k {
 			continue
 		}
+		w.deletePending = true
 		for nw := w.popLocked(); nw != nil; nw = w.popLocked() {
 			done = append(done, nw)
 		}

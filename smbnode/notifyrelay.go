@@ -154,29 +154,31 @@ func (s *Server) relaySend(m relayMsg) {
 	ctx, cancel := context.WithTimeout(context.Background(), relayTimeout)
 	defer cancel()
 	if err := rl.cl.Publish(ctx, notifyTopic, payload); err != nil {
-		s.log.Debug("relaying change notifications", "err", err)
+		s.log.Warn("relaying change notifications", "changes", len(m.Changes), "err", err)
 	}
 }
 
 // relayEvent queues a change made through this node for the other nodes
 // that watch.
 func (s *Server) relayEvent(sh *share, action, filter uint32, rel, newRel string) {
-	s.relayQueue(func(q *relayMsg) {
+	s.relayQueue(false, func(q *relayMsg) {
 		q.Changes = append(q.Changes, relayChange{Share: sh.cfg.Name, Action: action, Filter: filter, Rel: rel, NewRel: newRel})
 	})
 }
 
 // relayDeletePending queues the news that directory k became
-// delete-pending through this node.
+// delete-pending through this node. It goes out even when no other node
+// is known to watch (this is rare news): a watch set up a moment ago may
+// not have been announced yet.
 func (s *Server) relayDeletePending(k table.Key) {
-	s.relayQueue(func(q *relayMsg) { q.DeletePending = append(q.DeletePending, k) })
+	s.relayQueue(true, func(q *relayMsg) { q.DeletePending = append(q.DeletePending, k) })
 }
 
-// relayQueue adds to the queue, if another node watches, and makes sure
-// the sender runs.
-func (s *Server) relayQueue(add func(q *relayMsg)) {
+// relayQueue adds to the queue, if another node watches (or always), and
+// makes sure the sender runs.
+func (s *Server) relayQueue(always bool, add func(q *relayMsg)) {
 	rl := &s.notify.relay
-	if rl.cl == nil || rl.watched.Load() == 0 {
+	if rl.cl == nil || rl.watched.Load() == 0 && !always {
 		return
 	}
 	rl.mu.Lock()
@@ -191,7 +193,7 @@ func (s *Server) relayQueue(add func(q *relayMsg)) {
 		}
 		watched = true
 	}
-	if !watched {
+	if !watched && !always {
 		return
 	}
 	if len(rl.queue.Changes)+len(rl.queue.DeletePending) >= maxRelayQueue {

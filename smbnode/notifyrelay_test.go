@@ -117,14 +117,19 @@ func TestNotifyRelay(t *testing.T) {
 		t.Errorf("overflow marker carries %d changes", len(last.Changes))
 	}
 
-	// n2 stops watching: nothing more is relayed.
+	// n2 stops watching: changes are no longer relayed, delete-pending
+	// news still is.
 	say("n2", relayMsg{Watching: false})
-	s.relayDeletePending(table.Key{Share: "data", Inode: 7})
+	s.relayEvent(sh, wire.FileActionAdded, wire.FileNotifyChangeFileName, "late", "")
 	rl.mu.Lock()
-	if len(rl.queue.DeletePending) != 0 {
-		t.Error("queued after the last watcher left")
+	if len(rl.queue.Changes) != 0 {
+		t.Error("a change was queued after the last watcher left")
 	}
 	rl.mu.Unlock()
+	s.relayDeletePending(table.Key{Share: "data", Inode: 7})
+	bus.wait(t, "delete-pending news", func(ms []relayMsg) bool {
+		return len(ms) > 0 && fmt.Sprint(ms[len(ms)-1].DeletePending) == "[data:7]"
+	})
 
 	// Received changes reach local watches; an unknown share is ignored.
 	o := &open{rel: "dir", isDir: true}

@@ -25,11 +25,13 @@ import (
 const user, pass = "tester", "Tester-pw-1"
 
 // TestCrossNodeNotify: a watch held through n1 is completed by changes
-// made through n2 and n3, with Samba's actions and names: a file created
+// made through n2 and n3, with Samba's actions and names: delete-on-close
+// of the watched directory right behind n1's first watch request
+// (STATUS_DELETE_PENDING), a file created
 // (a directory created outside the watched one is not reported), a rename
 // within the directory (old/new name pair), a removal, a change deep in a
-// WATCH_TREE watch, and delete-on-close of the watched directory itself
-// (STATUS_DELETE_PENDING).
+// WATCH_TREE watch, and delete-on-close of the watched directory while the
+// request waits (STATUS_DELETE_PENDING).
 func TestCrossNodeNotify(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three noded processes")
@@ -37,17 +39,40 @@ func TestCrossNodeNotify(t *testing.T) {
 	nodes := startCluster(t, []string{"n1", "n2", "n3"})
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 	fs2, fs3 := mount(t, n2.smbAddr), mount(t, n3.smbAddr)
-	for _, d := range []string{"watched", "watched/sub", "other", "victim"} {
+	for _, d := range []string{"watched", "watched/sub", "other", "victim", "early"} {
 		if err := fs2.Mkdir(d, 0o755); err != nil {
 			t.Fatalf("mkdir %s through n2: %v", d, err)
 		}
 	}
 	w := dialRaw(t, n1.smbAddr, user, pass, "data")
+	rm2 := dialRaw(t, n2.smbAddr, user, pass, "data")
+	const names = wire.FileNotifyChangeFileName | wire.FileNotifyChangeDirName
+
+	// n1's first watch, and the directory deleted through n2 right behind
+	// the request (smb2.notify.rmdir4 does not wait for the interim
+	// response either): the watch still ends with STATUS_DELETE_PENDING.
+	early, err := w.openDir("early")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid, err := w.sendNotify(early, names, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rm2.rmdir("early"); err != nil {
+		t.Fatalf("rmdir through n2 while n1 holds it open: %v", err)
+	}
+	if st, got, err := w.notifyResult(mid, 10*time.Second); err != nil || st != wire.StatusDeletePending {
+		t.Fatalf("first watch of a directory deleted through n2 at once: %v %v %v, want STATUS_DELETE_PENDING", st, got, err)
+	}
+	if err := w.close(early); err != nil {
+		t.Fatal(err)
+	}
+
 	dir, err := w.openDir("watched")
 	if err != nil {
 		t.Fatal(err)
 	}
-	const names = wire.FileNotifyChangeFileName | wire.FileNotifyChangeDirName
 
 	// expect waits for the watch's answer to mid.
 	expect := func(what string, mid uint64, want ...change) {
@@ -67,7 +92,7 @@ func TestCrossNodeNotify(t *testing.T) {
 	}
 
 	// A file created through n2; a directory made elsewhere is not news.
-	mid, err := w.notify(dir, names, false)
+	mid, err = w.notify(dir, names, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +152,7 @@ func TestCrossNodeNotify(t *testing.T) {
 	if mid, err = w.notify(victim, names, false); err != nil {
 		t.Fatal(err)
 	}
-	if err := dialRaw(t, n2.smbAddr, user, pass, "data").rmdir("victim"); err != nil {
+	if err := rm2.rmdir("victim"); err != nil {
 		t.Fatalf("rmdir through n2 while n1 holds it open (sharing delete): %v", err)
 	}
 	st, got, err := w.notifyResult(mid, 10*time.Second)

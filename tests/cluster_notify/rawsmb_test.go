@@ -168,14 +168,19 @@ func (r *rawClient) close(id wire.FileID) error {
 	return err
 }
 
-// notify sends CHANGE_NOTIFY and waits for its interim response (the
-// server then holds the watch).
-func (r *rawClient) notify(id wire.FileID, filter uint32, tree bool) (uint64, error) {
+// sendNotify sends CHANGE_NOTIFY; notifyResult reads its answer.
+func (r *rawClient) sendNotify(id wire.FileID, filter uint32, tree bool) (uint64, error) {
 	req := &wire.ChangeNotifyRequest{OutputBufferLength: 4096, FileID: id, CompletionFilter: filter}
 	if tree {
 		req.Flags = wire.WatchTree
 	}
-	mid, err := r.send(wire.CommandChangeNotify, req.Append)
+	return r.send(wire.CommandChangeNotify, req.Append)
+}
+
+// notify sends CHANGE_NOTIFY and waits for its interim response (the
+// server then holds the watch).
+func (r *rawClient) notify(id wire.FileID, filter uint32, tree bool) (uint64, error) {
+	mid, err := r.sendNotify(id, filter, tree)
 	if err != nil {
 		return 0, err
 	}
