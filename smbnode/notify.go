@@ -152,9 +152,10 @@ func handleChangeNotify(ctx context.Context, r *request) error {
 	}
 	h.mu.Unlock()
 	if first {
-		// The other nodes learn that changes through them matter before
-		// the client learns that its request waits.
-		s.relayWatching()
+		// Announced at the directory's open already, unless it lingered
+		// out meanwhile; the other nodes learn that changes through them
+		// matter before the client learns that its request waits.
+		s.relayState(false)
 	}
 
 	actx := r.goAsync()
@@ -310,7 +311,8 @@ func (nw *notifyWaiter) complete(res notifyResult) {
 }
 
 // cancelNotify ends the open's watch as it closes: its waiting requests
-// complete with STATUS_NOTIFY_CLEANUP. A directory open closing with
+// complete with STATUS_NOTIFY_CLEANUP; a directory open stops counting as
+// a possible watch (notifyrelay.go). A directory open closing with
 // delete-on-close makes the directory delete-pending: the waiting requests
 // of the other opens' watches on it complete with STATUS_DELETE_PENDING.
 func (o *open) cancelNotify() {
@@ -322,22 +324,18 @@ func (o *open) cancelNotify() {
 		defer s.deletePendingDir(o.key)
 	}
 	h := &s.notify
+	s.notifyDirClosed(o)
 	h.mu.Lock()
 	w := h.watches[o]
 	var done []*notifyWaiter
-	last := false
 	if w != nil {
 		delete(h.watches, o)
 		h.active.Store(int32(len(h.watches)))
-		last = len(h.watches) == 0
 		for nw := w.popLocked(); nw != nil; nw = w.popLocked() {
 			done = append(done, nw)
 		}
 	}
 	h.mu.Unlock()
-	if last {
-		go s.relayWatching()
-	}
 	for _, nw := range done {
 		nw.complete(notifyResult{status: wire.StatusNotifyCleanup})
 	}

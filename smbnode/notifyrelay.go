@@ -15,9 +15,11 @@ import (
 // lock database, so a change made through one node reaches the watches of
 // the others as a lockdb Publish message:
 //
-//   - A node that has watches says so (Watching) when its first watch
-//     appears, before that watch's request goes async, then every
-//     relayRefresh while it has any, and when its last watch goes.
+//   - A node that may watch says so (Watching): when its first directory
+//     open appears (a watch needs one, so the CREATE answer waits for the
+//     announcement and the other nodes know before any CHANGE_NOTIFY can
+//     be sent), then every relayRefresh while it has any, and relayLinger
+//     after its last one closed.
 //   - A node relays the changes made through it (post's arguments,
 //     exactly as its own watches see them) only while some other node
 //     watches, so a cluster without watches pays nothing. One goroutine
@@ -40,6 +42,10 @@ const (
 	// the others forget it after relayForget without news.
 	relayRefresh = 10 * time.Second
 	relayForget  = 3 * relayRefresh
+	// relayLinger is how long a node keeps saying it watches after its
+	// last directory open closed, sparing a client that opens and closes
+	// directories an announcement each time.
+	relayLinger = 10 * time.Second
 	// relayTimeout bounds one send to the other nodes.
 	relayTimeout = 2 * time.Second
 	// maxRelayQueue bounds the changes waiting to be sent.
@@ -98,6 +104,8 @@ type notifyRelay struct {
 	queue    relayMsg             // waiting to be sent
 	sending  bool                 // the sender goroutine runs
 	refresh  *time.Timer
+	dirs     map[*open]struct{} // this node's directory opens
+	said     bool               // what the others last heard from this node
 }
 
 // startNotifyRelay subscribes to the other nodes' notifications when the
@@ -110,13 +118,49 @@ func (s *Server) startNotifyRelay() {
 	rl := &s.notify.relay
 	rl.cl = bus
 	rl.watchers = map[string]time.Time{}
+	rl.dirs = map[*open]struct{}{}
 	bus.Subscribe(notifyTopic, s.receiveNotify)
 }
 
-// relayWatching tells the other nodes whether this node has watches (its
-// current state, whatever the caller saw: calls may overtake each other).
-// It waits for the message to be sent.
-func (s *Server) relayWatching() {
+// notifyDirOpened counts a directory open (a possible watch); the first
+// one is announced before it returns. Called when an open is registered,
+// before the CREATE answer; idempotent.
+func (s *Server) notifyDirOpened(o *open) {
+	rl := &s.notify.relay
+	if rl.cl == nil || !o.isDir {
+		return
+	}
+	rl.mu.Lock()
+	rl.dirs[o] = struct{}{}
+	tell := !rl.said
+	rl.mu.Unlock()
+	if tell {
+		s.relayState(false)
+	}
+}
+
+// notifyDirClosed forgets a directory open; after the last one the others
+// hear, relayLinger later, that this node no longer watches.
+func (s *Server) notifyDirClosed(o *open) {
+	rl := &s.notify.relay
+	if rl.cl == nil || !o.isDir {
+		return
+	}
+	rl.mu.Lock()
+	_, had := rl.dirs[o]
+	delete(rl.dirs, o)
+	last := had && len(rl.dirs) == 0
+	rl.mu.Unlock()
+	if last {
+		time.AfterFunc(relayLinger, func() { s.relayState(false) })
+	}
+}
+
+// relayState tells the other nodes whether this node may watch (its
+// current state, whatever the caller saw: calls may overtake each other),
+// when it differs from what they last heard or when refresh is set. It
+// waits for the message to be sent.
+func (s *Server) relayState(refresh bool) {
 	rl := &s.notify.relay
 	if rl.cl == nil {
 		return
@@ -125,22 +169,29 @@ func (s *Server) relayWatching() {
 	defer rl.sendMu.Unlock()
 	watching := s.watching()
 	rl.mu.Lock()
+	if watching == rl.said && !refresh {
+		rl.mu.Unlock()
+		return
+	}
+	rl.said = watching
 	if rl.refresh != nil {
 		rl.refresh.Stop()
 		rl.refresh = nil
 	}
 	if watching {
-		rl.refresh = time.AfterFunc(relayRefresh, s.relayWatching)
+		rl.refresh = time.AfterFunc(relayRefresh, func() { s.relayState(true) })
 	}
 	rl.mu.Unlock()
 	s.relaySend(relayMsg{Watching: watching})
 }
 
-// watching reports whether this node has watches.
+// watching reports whether this node has directory opens or watches.
 func (s *Server) watching() bool {
-	s.notify.mu.Lock()
-	defer s.notify.mu.Unlock()
-	return len(s.notify.watches) > 0
+	rl := &s.notify.relay
+	rl.mu.Lock()
+	dirs := len(rl.dirs)
+	rl.mu.Unlock()
+	return dirs > 0 || s.notify.active.Load() > 0
 }
 
 // relaySend publishes one message; sendMu is held.

@@ -83,6 +83,27 @@ func TestNotifyRelay(t *testing.T) {
 		bus.h(from, b)
 	}
 
+	// The first directory open is announced before notifyDirOpened
+	// returns; more opens, or files, are not.
+	count := func() int { bus.mu.Lock(); defer bus.mu.Unlock(); return len(bus.sent) }
+	d1, d2 := &open{isDir: true}, &open{isDir: true}
+	s.notifyDirOpened(&open{})
+	if count() != 0 {
+		t.Fatal("a file open was announced")
+	}
+	s.notifyDirOpened(d1)
+	if count() != 1 || !bus.sent[0].Watching {
+		t.Fatalf("first directory open: sent %+v", bus.sent)
+	}
+	s.notifyDirOpened(d2)
+	s.notifyDirClosed(d1)
+	if count() != 1 {
+		t.Fatalf("second directory open or a close: sent %+v", bus.sent)
+	}
+	bus.mu.Lock()
+	bus.sent = nil
+	bus.mu.Unlock()
+
 	// Nobody watches: nothing is queued or sent.
 	s.relayEvent(sh, wire.FileActionAdded, wire.FileNotifyChangeFileName, "a.txt", "")
 	rl.mu.Lock()

@@ -119,6 +119,7 @@ func (c *conn) registerOpen(o *open) {
 	o.tree.opens[o.id] = o
 	o.tree.mu.Unlock()
 	c.srv.opens.Store(o.id, o)
+	c.srv.notifyDirOpened(o) // a possible watch: the other nodes hear of it first
 }
 
 // closeOpen releases an open: its cluster records, its delete-on-close, its
