@@ -20,9 +20,15 @@ import (
 
 // torture suites that CI runs, one smbtorture process each (issue 2).
 var tortureSuites = []string{
+	// issue 2
 	"smb2.connect", "smb2.read", "smb2.rw", "smb2.getinfo", "smb2.create",
 	"smb2.dir", "smb2.credits", "smb2.compound", "smb2.rename",
 	"smb2.delete-on-close-perms", "smb2.maxfid",
+	// issue 5 (single node; tests/smb2node runs them across two nodes)
+	"smb2.lock", "smb2.oplock", "smb2.lease", "smb2.sharemode",
+	"smb2.durable-open", "smb2.durable-v2-open", "smb2.notify",
+	// what Windows clients lean on besides
+	"smb2.ioctl", "smb2.session", "smb2.streams",
 }
 
 // passListFile lists, one full name a line, every subtest that must pass.
@@ -45,8 +51,8 @@ var tortureArgs = []string{
 // rewrites the list with them.
 //
 // Environment: SHOAL_SMBTORTURE_SUITES (comma-separated, default all of
-// tortureSuites), SHOAL_SMBTORTURE_TIMEOUT (per suite, default 3m),
-// SHOAL_SMBTORTURE_BUDGET (all suites together, default 10m: a server that
+// tortureSuites), SHOAL_SMBTORTURE_TIMEOUT (per suite, default 4m),
+// SHOAL_SMBTORTURE_BUDGET (all suites together, default 15m: a server that
 // hangs must not eat CI's time; suites left over fail as "not run"),
 // SHOAL_SMBTORTURE_ARGS (extra arguments, space-separated),
 // SHOAL_TEST_OUT (where results go, default <repo>/tests/out).
@@ -56,8 +62,8 @@ func TestSmbtorture(t *testing.T) {
 	if s := os.Getenv("SHOAL_SMBTORTURE_SUITES"); s != "" {
 		suites = strings.Split(s, ",")
 	}
-	timeout := envDuration(t, "SHOAL_SMBTORTURE_TIMEOUT", 3*time.Minute)
-	budgetEnd := time.Now().Add(envDuration(t, "SHOAL_SMBTORTURE_BUDGET", 10*time.Minute))
+	timeout := envDuration(t, "SHOAL_SMBTORTURE_TIMEOUT", 4*time.Minute)
+	budgetEnd := time.Now().Add(envDuration(t, "SHOAL_SMBTORTURE_BUDGET", 15*time.Minute))
 	if d, ok := t.Deadline(); ok && d.Add(-time.Minute).Before(budgetEnd) {
 		budgetEnd = d.Add(-time.Minute) // leave go test's -timeout a minute to report
 	}
