@@ -2,6 +2,7 @@ package smbnode
 
 import (
 	"context"
+	"slices"
 	"sync/atomic"
 
 	"shoal/lockdb"
@@ -77,6 +78,26 @@ func (l *ClusterLocker) DurableOpens() ([]table.Record, error) { return l.C.Dura
 
 // ForgetDurable drops a persisted durable open that will not be reclaimed.
 func (l *ClusterLocker) ForgetDurable(id table.OpenID) error { return l.C.ForgetDurable(id) }
+
+// LeaseFiles lists the files on which the client's lease key is held
+// anywhere in the cluster (a lease ack that reaches another node than the
+// lease's opens).
+func (l *ClusterLocker) LeaseFiles(ctx context.Context, guid, key [16]byte) ([]table.Key, error) {
+	listings, err := l.C.Opens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []table.Key
+	for _, li := range listings {
+		for _, r := range li.Records {
+			o := r.Open
+			if r.Kind == table.RecordOpen && o.Oplock == table.OplockLease && o.ClientGUID == guid && o.LeaseKey == key && !slices.Contains(out, r.Key) {
+				out = append(out, r.Key)
+			}
+		}
+	}
+	return out, nil
+}
 
 // SetBreaker is a no-op: lockdb delivers breaks through its Owner, which
 // noded points at the server (Server.Break).

@@ -2,6 +2,7 @@ package smbnode
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -251,4 +252,32 @@ func (r *request) breakHandleLeasesForRename(ctx context.Context, o *open) error
 		return ctx.Err()
 	}
 	return nil // a sharing violation once nothing is left to break
+}
+
+// ackRemoteLease applies a lease break ack for a lease no open of this
+// node holds: a client with connections to two nodes may ack through the
+// other one (smb2.lease.v2_complex2 two-node). It reports
+// whether it found the lease, and STATUS_OBJECT_NAME_NOT_FOUND when no
+// node knows it.
+func (r *request) ackRemoteLease(ctx context.Context, guid [16]byte, ack *wire.LeaseBreakAck) (bool, error) {
+	if guid == ([16]byte{}) {
+		return false, wire.StatusObjectNameNotFound
+	}
+	keys, err := r.c.srv.locker.LeaseFiles(ctx, guid, ack.LeaseKey)
+	if err != nil {
+		return false, err
+	}
+	err = wire.StatusObjectNameNotFound
+	for _, k := range keys {
+		aerr := r.c.srv.locker.AckBreak(ctx, k, table.BreakAck{Lease: true, ClientGUID: guid, LeaseKey: ack.LeaseKey, LeaseState: ack.LeaseState})
+		switch {
+		case errors.Is(aerr, table.ErrNoSuchLease):
+			continue
+		case errors.Is(aerr, table.ErrNotBreaking):
+			err = aerr
+			continue
+		}
+		return true, aerr
+	}
+	return false, err
 }

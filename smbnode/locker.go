@@ -31,6 +31,10 @@ type Locker interface {
 	IsOpen(ctx context.Context, k table.Key) bool
 	// SetBreaker tells the Locker where to deliver breaks for this node's opens.
 	SetBreaker(b Breaker)
+	// LeaseFiles lists the files on which a client's lease key is held by
+	// opens of any node (a lease ack may reach another node than the
+	// lease's opens); a node-local Locker has none beyond its own opens.
+	LeaseFiles(ctx context.Context, guid, key [16]byte) ([]table.Key, error)
 }
 
 // Breaker delivers a break to the client holding the oplock or lease. It
@@ -127,6 +131,10 @@ func (l *localLocker) AckBreak(ctx context.Context, k table.Key, a table.BreakAc
 
 func (l *localLocker) ContendLevel2(ctx context.Context, k table.Key, writer table.OpenID) {
 	l.deliver(k, l.t.ContendLevel2(k, writer))
+}
+
+func (l *localLocker) LeaseFiles(ctx context.Context, guid, key [16]byte) ([]table.Key, error) {
+	return nil, nil // every open is this node's: the caller looked already
 }
 
 func (l *localLocker) IsOpen(ctx context.Context, k table.Key) bool { return len(l.t.Records(k)) > 0 }

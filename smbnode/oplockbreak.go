@@ -161,6 +161,12 @@ func (r *request) ackLeaseBreak(ctx context.Context, ack *wire.LeaseBreakAck) er
 			break
 		}
 	}
+	var remote bool
+	if held == nil && len(seen) == 0 {
+		// Not held through this node: the client may ack on another
+		// connection than the lease's, to another node.
+		remote, err = r.ackRemoteLease(ctx, guid, ack)
+	}
 	switch {
 	case errors.Is(err, table.ErrNotBreaking):
 		return statusUnsuccessful
@@ -169,7 +175,9 @@ func (r *request) ackLeaseBreak(ctx context.Context, ack *wire.LeaseBreakAck) er
 	case err != nil:
 		return err
 	}
-	r.c.srv.setLeaseState(r.c, held.key, guid, ack.LeaseKey, ack.LeaseState)
+	if !remote {
+		r.c.srv.setLeaseState(r.c, held.key, guid, ack.LeaseKey, ack.LeaseState)
+	}
 	r.out = (&wire.LeaseBreakAck{LeaseKey: ack.LeaseKey, LeaseState: ack.LeaseState}).Append(r.out)
 	return nil
 }
