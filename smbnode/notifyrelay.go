@@ -54,7 +54,7 @@ const (
 
 // relayMsg is one notification message between nodes.
 type relayMsg struct {
-	// Watching is the sender's state: whether it has watches.
+	// Watching is the sender's state: whether it may watch.
 	Watching bool `json:"watching"`
 	// Changes made through the sender, in order.
 	Changes []relayChange `json:"changes,omitempty"`
@@ -273,8 +273,10 @@ func (s *Server) relayLoop() {
 			rl.sendMu.Unlock()
 			return
 		}
+		// Repeat what the others last heard: only relayState changes it,
+		// so that it always knows what they believe.
+		m.Watching = rl.said
 		rl.mu.Unlock()
-		m.Watching = s.watching()
 		s.relaySend(m)
 		rl.sendMu.Unlock()
 	}

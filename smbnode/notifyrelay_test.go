@@ -97,6 +97,7 @@ func TestNotifyRelay(t *testing.T) {
 	}
 	s.notifyDirOpened(d2)
 	s.notifyDirClosed(d1)
+	s.notifyDirClosed(d2) // the last: withdrawn only after relayLinger
 	if count() != 1 {
 		t.Fatalf("second directory open or a close: sent %+v", bus.sent)
 	}
@@ -120,6 +121,13 @@ func TestNotifyRelay(t *testing.T) {
 	sent := bus.wait(t, "three changes", func(ms []relayMsg) bool { return len(relayed(ms)) == 3 })
 	if got := fmt.Sprint(relayed(sent)); got != "[1:f0 1:f1 1:f2]" {
 		t.Errorf("relayed %s", got)
+	}
+	for _, m := range sent {
+		// d2 is closed but lingering: the others must keep believing
+		// this node watches, whatever it sends.
+		if !m.Watching {
+			t.Errorf("a message withdrew the announcement: %+v", m)
+		}
 	}
 	if sent[0].Changes[0].Share != "Data" {
 		t.Errorf("share %q", sent[0].Changes[0].Share)
