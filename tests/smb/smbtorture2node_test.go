@@ -30,15 +30,26 @@ var twoNodeSuites = []string{
 // twoNodePassListFile lists the subtests that must pass two-node.
 const twoNodePassListFile = "smbtorture-2node-pass.txt"
 
-// twoNodeHosts: node K listens on 127.0.0.K, all on one port, because
-// smbtorture's --unclist entries (//host/share) share the -p port.
-var twoNodeHosts = []string{"127.0.0.1", "127.0.0.2"}
+// twoNodeHosts are worker w's two node addresses (127.0.0.2w+1 and
+// 127.0.0.2w+2), both on one port: smbtorture's --unclist entries
+// (//host/share) share the -p port.
+func twoNodeHosts(w int) []string {
+	return []string{fmt.Sprintf("127.0.0.%d", 2*w+1), fmt.Sprintf("127.0.0.%d", 2*w+2)}
+}
+
+// twoNodeSlow are subtests that wait for the 35 s break timeout or
+// similar (on Samba too); they start first so that the workers finish
+// together.
+var twoNodeSlow = []string{"smb2.lease.timeout", "smb2.oplock.batch22a", "smb2.lease.oplock", "smb2.lease.break"}
 
 // TestSmbtortureTwoNode runs smbtorture with --unclist naming two nodes of
 // one lockdb cluster (noded -config, [cluster] section, one shared share
 // directory): smbtorture's successive SMB2 connections alternate between
 // the nodes, so a subtest's second client talks to the other node. One
-// subtest per smbtorture process (placement is then deterministic).
+// subtest per smbtorture process (placement is then deterministic). Two
+// workers, each with its own two-node cluster (127.0.0.1/.2 and
+// 127.0.0.3/.4), share the subtests: most of the time is spent waiting
+// for break timeouts, not computing.
 //
 // The subtests run are the union of smbtorture-2node-pass.txt and the
 // single-node pass list's entries in twoNodeSuites; the two-node pass list
@@ -50,7 +61,8 @@ var twoNodeHosts = []string{"127.0.0.1", "127.0.0.2"}
 // @/work/shared/anchors/smbtorture/samba-4.17-pass.txt, filtered to
 // twoNodeSuites), SHOAL_SMBTORTURE_2NODE_TIMEOUT (per subtest, default
 // 60s), SHOAL_SMBTORTURE_2NODE_BUDGET (all subtests, default 4m; subtests
-// left over fail as "not run"), SHOAL_SMBTORTURE_ARGS, SHOAL_TEST_OUT.
+// left over fail as "not run"), SHOAL_SMBTORTURE_2NODE_WORKERS (default
+// 2), SHOAL_SMBTORTURE_ARGS, SHOAL_TEST_OUT.
 func TestSmbtortureTwoNode(t *testing.T) {
 	testenv.Require(t, "smbtorture")
 	if testing.Short() {
@@ -59,12 +71,20 @@ func TestSmbtortureTwoNode(t *testing.T) {
 	if os.Getenv("SHOAL_TEST_SERVER") != "" {
 		t.Skip("SHOAL_TEST_SERVER names one server; the two-node run starts its own cluster")
 	}
-	for _, h := range twoNodeHosts[1:] {
-		l, err := net.Listen("tcp", net.JoinHostPort(h, "0"))
-		if err != nil {
-			t.Skipf("cannot listen on %s (loopback beyond 127.0.0.1): %v", h, err)
+	workers := 2
+	if v := os.Getenv("SHOAL_SMBTORTURE_2NODE_WORKERS"); v != "" {
+		if workers, _ = strconv.Atoi(v); workers < 1 || workers > 8 {
+			t.Fatalf("SHOAL_SMBTORTURE_2NODE_WORKERS=%q: want 1..8", v)
 		}
-		l.Close()
+	}
+	for w := range workers {
+		for _, h := range twoNodeHosts(w) {
+			l, err := net.Listen("tcp", net.JoinHostPort(h, "0"))
+			if err != nil {
+				t.Skipf("cannot listen on %s (loopback beyond 127.0.0.1): %v", h, err)
+			}
+			l.Close()
+		}
 	}
 	pass, err := readPassList(twoNodePassListFile)
 	if err != nil {
@@ -84,48 +104,64 @@ func TestSmbtortureTwoNode(t *testing.T) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	unclist := filepath.Join(t.TempDir(), "unclist")
-	var ul strings.Builder
-	for _, h := range twoNodeHosts {
-		fmt.Fprintf(&ul, "//%s/data\n", h)
-	}
-	if err := os.WriteFile(unclist, []byte(ul.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	tc := newTwoNodeCluster(t)
-	defer tc.stop()
-	var all []Result
+	queue := make(chan string, len(tests))
 	for _, name := range tests {
-		if time.Until(budgetEnd) < 5*time.Second {
-			if pass[name] {
-				t.Errorf("REGRESSION: %s is in %s but did not run: the time budget is used up", name, twoNodePassListFile)
-			}
-			continue
-		}
-		port := tc.ensure(t)
-		if port == 0 {
-			return
-		}
-		results := runTortureTwoNode(t, port, unclist, name, min(timeout, time.Until(budgetEnd)), out)
-		all = append(all, results...)
-		seen := false
-		for _, r := range results {
-			seen = seen || r.Name == name
-			t.Logf("%-64s %-10s %7.2fs", r.Name, r.Outcome, r.Elapsed.Seconds())
-			if pass[r.Name] && r.Outcome != Pass {
-				t.Errorf("REGRESSION: %s is in %s but %s: %s", r.Name, twoNodePassListFile, r.Outcome, firstLine(r.Detail))
-			}
-		}
-		if pass[name] && !seen {
-			t.Errorf("REGRESSION: %s is in %s but did not run", name, twoNodePassListFile)
-		}
+		queue <- name
 	}
+	close(queue)
+	var (
+		mu  sync.Mutex
+		all []Result
+		wg  sync.WaitGroup
+	)
+	for w := range workers {
+		tc, err := newTwoNodeCluster(t, twoNodeHosts(w))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer tc.stop()
+			for name := range queue {
+				if time.Until(budgetEnd) < 5*time.Second {
+					if pass[name] {
+						t.Errorf("REGRESSION: %s is in %s but did not run: the time budget is used up", name, twoNodePassListFile)
+					}
+					continue
+				}
+				port, err := tc.ensure(t)
+				if err != nil {
+					t.Errorf("worker %d: %v", w, err)
+					if pass[name] {
+						t.Errorf("REGRESSION: %s is in %s but did not run", name, twoNodePassListFile)
+					}
+					continue
+				}
+				results := runTortureTwoNode(t, port, tc.hosts, tc.unclist, name, min(timeout, time.Until(budgetEnd)), out)
+				mu.Lock()
+				all = append(all, results...)
+				mu.Unlock()
+				seen := false
+				for _, r := range results {
+					seen = seen || r.Name == name
+					t.Logf("%-64s %-10s %7.2fs", r.Name, r.Outcome, r.Elapsed.Seconds())
+					if pass[r.Name] && r.Outcome != Pass {
+						t.Errorf("REGRESSION: %s is in %s but %s: %s", r.Name, twoNodePassListFile, r.Outcome, firstLine(r.Detail))
+					}
+				}
+				if pass[name] && !seen {
+					t.Errorf("REGRESSION: %s is in %s but did not run", name, twoNodePassListFile)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 	reportTwoNode(t, all, pass, out)
 }
 
 // twoNodeTests returns the subtests to run: those of the pass list first,
-// each group sorted.
+// each group sorted with twoNodeSlow at its head.
 func twoNodeTests(pass map[string]bool) ([]string, error) {
 	inSuites := func(name string) bool {
 		return slices.ContainsFunc(twoNodeSuites, func(s string) bool { return inSuite(name, s) })
@@ -168,6 +204,12 @@ func twoNodeTests(pass map[string]bool) ([]string, error) {
 	// Listed subtests first: candidates that fail (and may wait for their
 	// timeout) must not push a listed one out of the time budget.
 	slices.SortFunc(tests, func(a, b string) int {
+		if sa, sb := slices.Contains(twoNodeSlow, a), slices.Contains(twoNodeSlow, b); sa != sb && pass[a] == pass[b] {
+			if sa {
+				return -1
+			}
+			return 1
+		}
 		if pass[a] != pass[b] {
 			if pass[a] {
 				return -1
@@ -183,6 +225,8 @@ func twoNodeTests(pass map[string]bool) ([]string, error) {
 // when a node has died (so one crash does not fail every later subtest,
 // and the crash itself is reported).
 type twoNodeCluster struct {
+	hosts   []string
+	unclist string
 	c       *cluster.Cluster
 	port    int
 	noded   string
@@ -190,22 +234,31 @@ type twoNodeCluster struct {
 	logs    []*prefixLog
 }
 
-func newTwoNodeCluster(t *testing.T) *twoNodeCluster {
+func newTwoNodeCluster(t *testing.T, hosts []string) (*twoNodeCluster, error) {
 	root, err := testenv.RepoRoot()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	nodectl := filepath.Join(t.TempDir(), "nodectl")
-	if err := cluster.GoBuild(context.Background(), root, "cmd/nodectl", nodectl, false); err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	tc := &twoNodeCluster{hosts: hosts, noded: testenv.BuildNoded(t),
+		nodectl: filepath.Join(dir, "nodectl"), unclist: filepath.Join(dir, "unclist")}
+	if err := cluster.GoBuild(context.Background(), root, "cmd/nodectl", tc.nodectl, false); err != nil {
+		return nil, err
 	}
-	return &twoNodeCluster{noded: testenv.BuildNoded(t), nodectl: nodectl}
+	var ul strings.Builder
+	for _, h := range hosts {
+		fmt.Fprintf(&ul, "//%s/data\n", h)
+	}
+	if err := os.WriteFile(tc.unclist, []byte(ul.String()), 0o644); err != nil {
+		return nil, err
+	}
+	return tc, nil
 }
 
 // ensure returns the SMB port of a running cluster, starting one if there
-// is none or a node has exited; 0 after a fatal start failure (reported).
-func (tc *twoNodeCluster) ensure(t *testing.T) int {
-	t.Helper()
+// is none or a node has exited (reported as an error of the test). Safe to
+// call from a worker goroutine (it never calls t.Fatal).
+func (tc *twoNodeCluster) ensure(t *testing.T) (int, error) {
 	if tc.c != nil {
 		dead := ""
 		for _, n := range tc.c.Nodes {
@@ -214,26 +267,26 @@ func (tc *twoNodeCluster) ensure(t *testing.T) int {
 			}
 		}
 		if dead == "" {
-			return tc.port
+			return tc.port, nil
 		}
-		t.Errorf("node(s)%s exited during the run (output above); starting a new cluster", dead)
+		t.Errorf("node(s)%s on %v exited during the run (output above); starting a new cluster", dead, tc.hosts)
 		tc.stop()
 	}
 	dir, err := os.MkdirTemp("", "sh2n")
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	port, err := cluster.FreePortOn(twoNodeHosts...)
+	port, err := cluster.FreePortOn(tc.hosts...)
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
-	cfg := cluster.Config{Nodes: len(twoNodeHosts), Dir: dir, Noded: tc.noded, Nodectl: tc.nodectl,
-		Hosts: twoNodeHosts, SMBPort: port, Signing: "enabled", TortureHooks: true}
+	cfg := cluster.Config{Nodes: len(tc.hosts), Dir: dir, Noded: tc.noded, Nodectl: tc.nodectl,
+		Hosts: tc.hosts, SMBPort: port, Signing: "enabled", TortureHooks: true}
 	cfg.TestTimings()
 	tc.logs = nil
 	cfg.Output = func(i int) io.Writer {
-		l := &prefixLog{t: t, prefix: fmt.Sprintf("n%d: ", i+1)}
+		l := &prefixLog{t: t, prefix: fmt.Sprintf("%s: ", tc.hosts[i])}
 		tc.logs = append(tc.logs, l)
 		return l
 	}
@@ -241,13 +294,13 @@ func (tc *twoNodeCluster) ensure(t *testing.T) int {
 	defer cancel()
 	c, err := cluster.Start(ctx, cfg)
 	if err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
 	tc.c, tc.port = c, port
 	if err := c.AddUser(ctx, "tester", "Tester-pw-2n"); err != nil {
-		t.Fatal(err)
+		return 0, err
 	}
-	return port
+	return port, nil
 }
 
 func (tc *twoNodeCluster) stop() {
@@ -262,9 +315,8 @@ func (tc *twoNodeCluster) stop() {
 
 // runTortureTwoNode runs one subtest in its own smbtorture process with
 // --unclist; files go to out/<subtest>.{subunit,log,rc}.
-func runTortureTwoNode(t *testing.T, port int, unclist, name string, timeout time.Duration, out string) []Result {
-	t.Helper()
-	args := []string{"//" + twoNodeHosts[0] + "/data", "-p", strconv.Itoa(port),
+func runTortureTwoNode(t *testing.T, port int, hosts []string, unclist, name string, timeout time.Duration, out string) []Result {
+	args := []string{"//" + hosts[0] + "/data", "-p", strconv.Itoa(port),
 		"-U", "tester%Tester-pw-2n", "--fullname", "--format=subunit",
 		"--basedir=" + t.TempDir(), "--unclist=" + unclist,
 		fmt.Sprintf("--maximum-runtime=%d", max(1, int(timeout.Seconds())))}
