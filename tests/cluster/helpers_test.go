@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -73,7 +74,13 @@ func startCluster(t *testing.T, n int, tweak func(*Config)) *Cluster {
 	if cfg.Unclustered {
 		cfg.Users = map[string]string{testUser: testPass}
 	}
+	// A port picked free may be taken by another test before a node binds
+	// it: start again with new ports (the process exits, Start says so).
 	c, err := Start(ctx, cfg)
+	for try := 1; err != nil && errors.Is(err, ErrStart) && try < 3; try++ {
+		t.Logf("cluster start: %v; again with other ports", err)
+		c, err = Start(ctx, cfg)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

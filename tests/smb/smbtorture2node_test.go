@@ -3,6 +3,7 @@ package smb
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -293,14 +294,21 @@ func (tc *twoNodeCluster) ensure(t *testing.T) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c, err := cluster.Start(ctx, cfg)
+	for try := 1; err != nil && errors.Is(err, cluster.ErrStart) && try < 3; try++ {
+		// a port picked free was taken before a node bound it
+		t.Logf("cluster start on %v: %v; again with another port", tc.hosts, err)
+		if cfg.SMBPort, err = cluster.FreePortOn(tc.hosts...); err == nil {
+			c, err = cluster.Start(ctx, cfg)
+		}
+	}
 	if err != nil {
 		return 0, err
 	}
-	tc.c, tc.port = c, port
+	tc.c, tc.port = c, cfg.SMBPort
 	if err := c.AddUser(ctx, "tester", "Tester-pw-2n"); err != nil {
 		return 0, err
 	}
-	return port, nil
+	return tc.port, nil
 }
 
 func (tc *twoNodeCluster) stop() {
