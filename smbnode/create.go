@@ -142,8 +142,11 @@ func handleCreate(ctx context.Context, r *request) error {
 		r.c.closeOpen(ctx, o)
 		return err
 	}
+	o.mu.Lock() // a break may already be changing the open's caching
+	oplock := o.oplock
+	o.mu.Unlock()
 	resp := &wire.CreateResponse{
-		OplockLevel:    o.oplock,
+		OplockLevel:    oplock,
 		CreateAction:   action,
 		CreationTime:   wire.Filetime(info.CreationTime),
 		LastAccessTime: wire.Filetime(info.LastAccessTime),
@@ -445,8 +448,11 @@ func (r *request) createContextResponses(req *wire.CreateRequest, o *open, info 
 		out = append(out, wire.CreateContext{Name: wire.CreateContextQueryOnDiskID,
 			Data: (&wire.QueryOnDiskIDResponse{DiskFileID: info.FileID, VolumeID: o.tree.share.volumeID()}).Append(nil)})
 	}
-	if o.oplock == wire.OplockLevelLease {
-		l := &wire.Lease{Version: o.leaseVer, LeaseKey: o.leaseKey, LeaseState: o.leaseState}
+	o.mu.Lock()
+	leased := o.oplock == wire.OplockLevelLease
+	l := &wire.Lease{Version: o.leaseVer, LeaseKey: o.leaseKey, LeaseState: o.leaseState}
+	o.mu.Unlock()
+	if leased {
 		if c := req.Context(wire.CreateContextRequestLease); c != nil {
 			if rq, err := wire.ParseLease(c.Data); err == nil {
 				l.ParentLeaseKey = rq.ParentLeaseKey
