@@ -382,24 +382,8 @@ func reportTwoNode(t *testing.T, all []Result, pass map[string]bool, out string)
 		}
 	}
 	lines := []string{fmt.Sprintf("smbtorture two-node: %d passed, %d failed, %d skipped", passed, failed, skipped)}
-	if len(newPass) > 0 {
-		if os.Getenv("SHOAL_UPDATE_PASSLIST") == "1" {
-			if err := writePassList(twoNodePassListFile, pass, all, twoNodeSuites); err != nil {
-				t.Errorf("update %s: %v", twoNodePassListFile, err)
-			}
-			lines = append(lines, fmt.Sprintf("%d new passes written to tests/smb/%s", len(newPass), twoNodePassListFile))
-		} else {
-			lines = append(lines, fmt.Sprintf("%d NEW PASSES, add them to tests/smb/%s (SHOAL_UPDATE_PASSLIST=1 does):", len(newPass), twoNodePassListFile))
-			for _, name := range newPass {
-				lines = append(lines, "  new pass, add to the list: "+name)
-			}
-		}
-	}
-	for _, l := range lines {
-		t.Log(l)
-	}
-	os.WriteFile(filepath.Join(out, "results.tsv"), []byte(tsv.String()), 0o644)
-	os.WriteFile(filepath.Join(out, "summary.txt"), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	lines = append(lines, newPassLines(t, "", twoNodePassListFile, pass, all, twoNodeSuites, newPass)...)
+	writeSummary(t, out, lines, tsv.String())
 }
 
 // prefixLog hands a node's output to t.Log line by line until closed, and

@@ -186,24 +186,37 @@ func report(t *testing.T, all []Result, suites []string, pass map[string]bool, o
 	if skipped > 0 {
 		summary += fmt.Sprintf(", %d skipped", skipped)
 	}
-	lines := []string{summary}
-	if len(newPass) > 0 {
-		if os.Getenv("SHOAL_UPDATE_PASSLIST") == "1" {
-			if err := writePassList(passListFile, pass, all, suites); err != nil {
-				t.Errorf("update %s: %v", passListFile, err)
-			}
-			lines = append(lines, fmt.Sprintf("smbtorture: %d new passes written to tests/smb/%s", len(newPass), passListFile))
-		} else {
-			lines = append(lines, fmt.Sprintf("smbtorture: %d NEW PASSES, add them to tests/smb/%s (SHOAL_UPDATE_PASSLIST=1 does):", len(newPass), passListFile))
-			for _, name := range newPass {
-				lines = append(lines, "  new pass, add to the list: "+name)
-			}
-		}
+	lines := append([]string{summary}, newPassLines(t, "smbtorture: ", passListFile, pass, all, suites, newPass)...)
+	writeSummary(t, out, lines, tsv.String())
+}
+
+// newPassLines reports subtests that pass but are not in file, and with
+// SHOAL_UPDATE_PASSLIST=1 rewrites file to list them.
+func newPassLines(t *testing.T, prefix, file string, pass map[string]bool, all []Result, suites, newPass []string) []string {
+	if len(newPass) == 0 {
+		return nil
 	}
+	if os.Getenv("SHOAL_UPDATE_PASSLIST") == "1" {
+		if err := writePassList(file, pass, all, suites); err != nil {
+			t.Errorf("update %s: %v", file, err)
+		}
+		return []string{fmt.Sprintf("%s%d new passes written to tests/smb/%s", prefix, len(newPass), file)}
+	}
+	lines := []string{fmt.Sprintf("%s%d NEW PASSES, add them to tests/smb/%s (SHOAL_UPDATE_PASSLIST=1 does):", prefix, len(newPass), file)}
+	for _, name := range newPass {
+		lines = append(lines, "  new pass, add to the list: "+name)
+	}
+	return lines
+}
+
+// writeSummary logs lines and leaves them and the result table in out
+// (tests/all.sh prints every summary.txt).
+func writeSummary(t *testing.T, out string, lines []string, tsv string) {
+	t.Helper()
 	for _, l := range lines {
 		t.Log(l)
 	}
-	os.WriteFile(filepath.Join(out, "results.tsv"), []byte(tsv.String()), 0o644)
+	os.WriteFile(filepath.Join(out, "results.tsv"), []byte(tsv), 0o644)
 	os.WriteFile(filepath.Join(out, "summary.txt"), []byte(strings.Join(lines, "\n")+"\n"), 0o644)
 }
 
