@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -65,15 +66,15 @@ func TestListingsAndKill(t *testing.T) {
 		if s.Node != "n1" || !strings.HasSuffix(strings.ToLower(s.User), "tester") || s.State != "valid" || s.Signing != "required" {
 			t.Errorf("session row %+v", s)
 		}
-		if s.ID == raw.sid {
+		if s.ID == raw.c.SessionID() {
 			rawSess = &sessions[0].Sessions[i]
 		}
 	}
-	if rawSess == nil || rawSess.Dialect != "2.0.2" || rawSess.Opens != 1 {
-		t.Fatalf("raw client's session %#x: %+v", raw.sid, rawSess)
+	if rawSess == nil || rawSess.Dialect != "2.1" || rawSess.Opens != 1 {
+		t.Fatalf("raw client's session %#x: %+v", raw.c.SessionID(), rawSess)
 	}
 	out, code := nodectl(t, d.socket, "", "sessions")
-	if code != 0 || !strings.Contains(out, fmt.Sprintf("0x%x", raw.sid)) || !strings.Contains(out, "2.0.2") || strings.Count(out, "\nn1 ") != 3 {
+	if code != 0 || !strings.Contains(out, fmt.Sprintf("0x%x", raw.c.SessionID())) || !strings.Contains(out, "2.1") || strings.Count(out, "\nn1 ") != 3 {
 		t.Errorf("sessions table (exit %d):\n%s", code, out)
 	}
 
@@ -83,7 +84,7 @@ func TestListingsAndKill(t *testing.T) {
 	for _, f := range files[0].Files {
 		paths[f.Path] = f
 	}
-	if f, ok := paths["locked.bin"]; !ok || f.Session != raw.sid || f.ShareAccess != 7 || f.Node != "n1" {
+	if f, ok := paths["locked.bin"]; !ok || f.Session != raw.c.SessionID() || f.ShareAccess != 7 || f.Node != "n1" {
 		t.Errorf("files: locked.bin %+v (all: %+v)", f, files)
 	}
 	if _, ok := paths["held.txt"]; !ok {
@@ -100,7 +101,7 @@ func TestListingsAndKill(t *testing.T) {
 		t.Fatalf("locks: %+v", locks)
 	}
 	l0, l1 := locks[0].Locks[0], locks[0].Locks[1]
-	if l0.Offset != 100 || l0.Length != 10 || !l0.Exclusive || l0.Path != "locked.bin" || l0.Session != raw.sid || l0.Node != "n1" ||
+	if l0.Offset != 100 || l0.Length != 10 || !l0.Exclusive || l0.Path != "locked.bin" || l0.Session != raw.c.SessionID() || l0.Node != "n1" ||
 		l1.Offset != 200 || l1.Length != 1 || l1.Exclusive {
 		t.Errorf("locks: %+v", locks[0].Locks)
 	}
@@ -136,12 +137,14 @@ func TestListingsAndKill(t *testing.T) {
 	}
 
 	// kill the raw client's session: its connection drops, its locks go.
-	out, code = nodectl(t, d.socket, "", "kill", fmt.Sprintf("0x%x", raw.sid))
+	out, code = nodectl(t, d.socket, "", "kill", fmt.Sprintf("0x%x", raw.c.SessionID()))
 	if code != 0 || !strings.Contains(out, "disconnected") {
 		t.Errorf("kill (exit %d): %s", code, out)
 	}
 	eventually(t, "the killed client's connection to drop", func() bool {
-		_, _, err := raw.call(wire.CommandEcho, (&wire.EchoRequest{}).Append)
+		ctx, cancel := context.WithTimeout(context.Background(), rawTimeout)
+		defer cancel()
+		_, err := raw.c.Do(ctx, wire.CommandEcho, (&wire.EchoRequest{}).Append)
 		return err != nil
 	})
 	eventually(t, "the killed session's locks to vanish", func() bool {
@@ -156,7 +159,7 @@ func TestListingsAndKill(t *testing.T) {
 	if _, err := held.Write([]byte("still here")); err != nil {
 		t.Errorf("go-smb2 after the kill of another session: %v", err)
 	}
-	if _, code := nodectl(t, d.socket, "", "kill", fmt.Sprintf("0x%x", raw.sid)); code != 1 {
+	if _, code := nodectl(t, d.socket, "", "kill", fmt.Sprintf("0x%x", raw.c.SessionID())); code != 1 {
 		t.Errorf("kill of a gone session: exit %d, want 1", code)
 	}
 }
@@ -384,7 +387,7 @@ func TestCluster(t *testing.T) {
 		found := false
 		for _, n := range ls {
 			for _, l := range n.Locks {
-				found = found || (n.Node == "n2" && l.Session == raw.sid && l.Length == 4096 && l.Path == "shared.bin")
+				found = found || (n.Node == "n2" && l.Session == raw.c.SessionID() && l.Length == 4096 && l.Path == "shared.bin")
 				if n.Node != "n2" {
 					t.Errorf("lock listed under %s: %+v", n.Node, l)
 				}
@@ -400,7 +403,7 @@ func TestCluster(t *testing.T) {
 	}
 
 	// Kill n2's session through n1.
-	if out, code := nodectl(t, n1.socket, "", "kill", fmt.Sprintf("%d", raw.sid)); code != 0 || !strings.Contains(out, "n2: session") {
+	if out, code := nodectl(t, n1.socket, "", "kill", fmt.Sprintf("%d", raw.c.SessionID())); code != 0 || !strings.Contains(out, "n2: session") {
 		t.Errorf("kill through n1 (exit %d): %s", code, out)
 	}
 	eventually(t, "n2's locks to vanish", func() bool {
@@ -477,7 +480,7 @@ func TestBreaks(t *testing.T) {
 		var fs []iadmin.NodeFiles
 		nodectlJSON(t, d.socket, &fs, "files")
 		for _, f := range fs[0].Files {
-			if f.Session == r1.sid {
+			if f.Session == r1.c.SessionID() {
 				return f.Caching
 			}
 		}
@@ -587,7 +590,7 @@ func TestClusterLockdb(t *testing.T) {
 				where = append(where, fmt.Sprintf("%s:%s:%d+%d:%#x", n.Node, l.Path, l.Offset, l.Length, l.Session))
 			}
 		}
-		if want := fmt.Sprintf("[n2:cluster.bin:0+100:%#x]", r2.sid); fmt.Sprint(where) != want {
+		if want := fmt.Sprintf("[n2:cluster.bin:0+100:%#x]", r2.c.SessionID()); fmt.Sprint(where) != want {
 			t.Errorf("locks from %s: %v, want %s", from.name, where, want)
 		}
 		var fs []iadmin.NodeFiles
@@ -605,7 +608,7 @@ func TestClusterLockdb(t *testing.T) {
 		}
 	}
 
-	if out, code := nodectl(t, n1.socket, "", "kill", fmt.Sprintf("%#x", r2.sid)); code != 0 || !strings.Contains(out, "n2: session") {
+	if out, code := nodectl(t, n1.socket, "", "kill", fmt.Sprintf("%#x", r2.c.SessionID())); code != 0 || !strings.Contains(out, "n2: session") {
 		t.Fatalf("kill through n1 (exit %d): %s", code, out)
 	}
 	eventually(t, "n2's lock to be released cluster-wide", func() bool {

@@ -19,6 +19,7 @@ import (
 
 	iadmin "shoal/internal/admin"
 	"shoal/smbnode/wire"
+	"shoal/tests/cluster"
 	"shoal/tests/testenv"
 )
 
@@ -75,7 +76,7 @@ func TestCrossNodeNotify(t *testing.T) {
 	}
 
 	// expect waits for the watch's answer to mid.
-	expect := func(what string, mid uint64, want ...change) {
+	expect := func(what string, mid *cluster.Call, want ...change) {
 		t.Helper()
 		start := time.Now()
 		st, got, err := w.notifyResult(mid, 10*time.Second)
