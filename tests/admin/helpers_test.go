@@ -24,46 +24,11 @@ import (
 	"shoal/tests/testenv"
 )
 
-var nodectlBuild struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// buildNodectl builds ./cmd/nodectl once per test binary.
-func buildNodectl(t *testing.T) string {
-	t.Helper()
-	nodectlBuild.once.Do(func() {
-		root, err := testenv.RepoRoot()
-		if err != nil {
-			nodectlBuild.err = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "nodectl-bin-")
-		if err != nil {
-			nodectlBuild.err = err
-			return
-		}
-		p := filepath.Join(dir, "nodectl")
-		cmd := exec.Command("go", "build", "-o", p, "./cmd/nodectl")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			nodectlBuild.err = fmt.Errorf("go build ./cmd/nodectl: %v\n%s", err, out)
-			return
-		}
-		nodectlBuild.path = p
-	})
-	if nodectlBuild.err != nil {
-		t.Fatal(nodectlBuild.err)
-	}
-	return nodectlBuild.path
-}
-
 // nodectl runs nodectl against socket with stdin and returns stdout and
 // the exit status; stderr goes to the test log.
 func nodectl(t *testing.T, socket, stdin string, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(buildNodectl(t), append([]string{"-socket", socket}, args...)...)
+	cmd := exec.Command(testenv.BuildNodectl(t), append([]string{"-socket", socket}, args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"shoal/tests/testenv"
 )
 
 // openPTY opens a pseudo-terminal pair (master, slave).
@@ -42,7 +44,7 @@ func openPTY(t *testing.T) (*os.File, *os.File) {
 func TestPasswordFromTerminal(t *testing.T) {
 	d := startDev(t, "n1")
 	m, s := openPTY(t)
-	cmd := exec.Command(buildNodectl(t), "-socket", d.socket, "users", "add", "tina")
+	cmd := exec.Command(testenv.BuildNodectl(t), "-socket", d.socket, "users", "add", "tina")
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = s, s, s
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

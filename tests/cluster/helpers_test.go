@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,35 +18,6 @@ import (
 
 const testUser, testPass = "tester", "Tester-pw-1"
 
-var nodectlBuild struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// buildNodectl builds ./cmd/nodectl once per test binary.
-func buildNodectl(t *testing.T) string {
-	t.Helper()
-	nodectlBuild.once.Do(func() {
-		root, err := testenv.RepoRoot()
-		if err != nil {
-			nodectlBuild.err = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "shoal-cluster-nodectl-")
-		if err != nil {
-			nodectlBuild.err = err
-			return
-		}
-		nodectlBuild.path = filepath.Join(dir, "nodectl")
-		nodectlBuild.err = GoBuild(context.Background(), root, "cmd/nodectl", nodectlBuild.path, false)
-	})
-	if nodectlBuild.err != nil {
-		t.Fatal(nodectlBuild.err)
-	}
-	return nodectlBuild.path
-}
-
 // startCluster starts n noded -config nodes with the test timings and
 // the test user, logs their output to t.Log, fails the test when one
 // prints a data race or panic, and stops them when the test ends.
@@ -58,7 +28,7 @@ func startCluster(t *testing.T, n int, tweak func(*Config)) *Cluster {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	cfg := Config{Nodes: n, Dir: dir, Noded: testenv.BuildNoded(t), Nodectl: buildNodectl(t)}
+	cfg := Config{Nodes: n, Dir: dir, Noded: testenv.BuildNoded(t), Nodectl: testenv.BuildNodectl(t)}
 	cfg.TestTimings()
 	var logs []*lineLog
 	cfg.Output = func(i int) io.Writer {

@@ -349,39 +349,10 @@ func mount(t *testing.T, addr string) *smb2.Share {
 	return c.fs
 }
 
-var nodectlBuild struct {
-	once sync.Once
-	path string
-	err  error
-}
-
 // nodectl runs a nodectl built from this checkout against socket.
 func nodectl(t *testing.T, socket, stdin string, args ...string) (string, int) {
 	t.Helper()
-	nodectlBuild.once.Do(func() {
-		root, err := testenv.RepoRoot()
-		if err != nil {
-			nodectlBuild.err = err
-			return
-		}
-		d, err := os.MkdirTemp("", "nodectl-bin-")
-		if err != nil {
-			nodectlBuild.err = err
-			return
-		}
-		p := filepath.Join(d, "nodectl")
-		cmd := exec.Command("go", "build", "-o", p, "./cmd/nodectl")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			nodectlBuild.err = fmt.Errorf("go build ./cmd/nodectl: %v\n%s", err, out)
-			return
-		}
-		nodectlBuild.path = p
-	})
-	if nodectlBuild.err != nil {
-		t.Fatal(nodectlBuild.err)
-	}
-	cmd := exec.Command(nodectlBuild.path, append([]string{"-socket", socket}, args...)...)
+	cmd := exec.Command(testenv.BuildNodectl(t), append([]string{"-socket", socket}, args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Stdout, cmd.Stderr = &out, &errb

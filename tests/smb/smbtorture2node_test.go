@@ -236,16 +236,9 @@ type twoNodeCluster struct {
 }
 
 func newTwoNodeCluster(t *testing.T, hosts []string) (*twoNodeCluster, error) {
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		return nil, err
-	}
 	dir := t.TempDir()
 	tc := &twoNodeCluster{hosts: hosts, noded: testenv.BuildNoded(t),
-		nodectl: filepath.Join(dir, "nodectl"), unclist: filepath.Join(dir, "unclist")}
-	if err := cluster.GoBuild(context.Background(), root, "cmd/nodectl", tc.nodectl, false); err != nil {
-		return nil, err
-	}
+		nodectl: testenv.BuildNodectl(t), unclist: filepath.Join(dir, "unclist")}
 	var ul strings.Builder
 	for _, h := range hosts {
 		fmt.Fprintf(&ul, "//%s/data\n", h)

@@ -14,11 +14,13 @@ import (
 	"testing"
 )
 
-var build struct {
+type builtCmd struct {
 	once sync.Once
 	path string
 	err  error
 }
+
+var nodedBuild, nodectlBuild builtCmd
 
 // BuildNoded returns the path of a noded binary built from this checkout
 // (go build ./cmd/noded), building it on the first call in this test binary
@@ -28,11 +30,24 @@ var build struct {
 // output. Safe for concurrent use.
 func BuildNoded(t testing.TB) string {
 	t.Helper()
-	build.once.Do(func() { build.path, build.err = buildNoded() })
-	if build.err != nil {
-		t.Fatalf("testenv: %v", build.err)
+	nodedBuild.once.Do(func() { nodedBuild.path, nodedBuild.err = buildNoded() })
+	if nodedBuild.err != nil {
+		t.Fatalf("testenv: %v", nodedBuild.err)
 	}
-	return build.path
+	return nodedBuild.path
+}
+
+// BuildNodectl returns the path of a nodectl binary built from this
+// checkout (without -race: it is a short-lived client), built on the first
+// call in this test binary. A build failure fails the calling test. Safe
+// for concurrent use.
+func BuildNodectl(t testing.TB) string {
+	t.Helper()
+	nodectlBuild.once.Do(func() { nodectlBuild.path, nodectlBuild.err = buildCmd("nodectl", false) })
+	if nodectlBuild.err != nil {
+		t.Fatalf("testenv: %v", nodectlBuild.err)
+	}
+	return nodectlBuild.path
 }
 
 func buildNoded() (string, error) {
@@ -41,10 +56,6 @@ func buildNoded() (string, error) {
 			return "", fmt.Errorf("SHOAL_NODED: %w", err)
 		}
 		return p, nil
-	}
-	root, err := RepoRoot()
-	if err != nil {
-		return "", err
 	}
 	race := raceEnabled
 	switch os.Getenv("SHOAL_NODED_RACE") {
@@ -55,6 +66,16 @@ func buildNoded() (string, error) {
 		race = false
 	default:
 		return "", errors.New("SHOAL_NODED_RACE must be 0 or 1")
+	}
+	return buildCmd("noded", race)
+}
+
+// buildCmd builds ./cmd/<name> (with -race if race) into a directory of
+// this checkout's own under the system's temporary directory.
+func buildCmd(name string, race bool) (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
 	}
 	goTool, err := goCommand()
 	if err != nil {
@@ -67,21 +88,21 @@ func buildNoded() (string, error) {
 	sum := sha256.Sum256([]byte(root))
 	dir := filepath.Join(os.TempDir(), "shoal-testenv-"+hex.EncodeToString(sum[:6]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("build noded: %w", err)
+		return "", fmt.Errorf("build %s: %w", name, err)
 	}
-	name := "noded"
+	pkg, file := "./cmd/"+name, name
 	args := []string{"build"}
 	if race {
-		name = "noded-race"
+		file += "-race"
 		args = append(args, "-race")
 	}
-	tmp, err := os.CreateTemp(dir, name+".tmp*")
+	tmp, err := os.CreateTemp(dir, file+".tmp*")
 	if err != nil {
-		return "", fmt.Errorf("build noded: %w", err)
+		return "", fmt.Errorf("build %s: %w", name, err)
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	args = append(args, "-o", tmp.Name(), "./cmd/noded")
+	args = append(args, "-o", tmp.Name(), pkg)
 	cmd := exec.Command(goTool, args...)
 	cmd.Dir = root
 	var out bytes.Buffer
@@ -89,9 +110,9 @@ func buildNoded() (string, error) {
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("go %s (in %s): %v\n%s", strings.Join(args, " "), root, err, out.String())
 	}
-	final := filepath.Join(dir, name)
+	final := filepath.Join(dir, file)
 	if err := os.Rename(tmp.Name(), final); err != nil {
-		return "", fmt.Errorf("build noded: %w", err)
+		return "", fmt.Errorf("build %s: %w", name, err)
 	}
 	return final, nil
 }
