@@ -1,29 +1,21 @@
 package clusternotify
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	smb2 "github.com/hirochachacha/go-smb2"
 
-	iadmin "shoal/internal/admin"
 	"shoal/smbnode/wire"
 	"shoal/tests/cluster"
-	"shoal/tests/testenv"
 )
 
-const user, pass = "tester", "Tester-pw-1"
+const user, pass = cluster.TestUser, cluster.TestPass
 
 // TestCrossNodeNotify: a watch held through n1 is completed by changes
 // made through n2 and n3, with Samba's actions and names: delete-on-close
@@ -37,16 +29,16 @@ func TestCrossNodeNotify(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three noded processes")
 	}
-	nodes := startCluster(t, []string{"n1", "n2", "n3"})
-	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
-	fs2, fs3 := mount(t, n2.smbAddr), mount(t, n3.smbAddr)
+	c := cluster.StartForTest(t, 3, nil)
+	n1, n2, n3 := c.Nodes[0], c.Nodes[1], c.Nodes[2]
+	fs2, fs3 := mount(t, n2.SMBAddr), mount(t, n3.SMBAddr)
 	for _, d := range []string{"watched", "watched/sub", "other", "victim", "early"} {
 		if err := fs2.Mkdir(d, 0o755); err != nil {
 			t.Fatalf("mkdir %s through n2: %v", d, err)
 		}
 	}
-	w := dialRaw(t, n1.smbAddr, user, pass, "data")
-	rm2 := dialRaw(t, n2.smbAddr, user, pass, "data")
+	w := dialRaw(t, n1.SMBAddr, user, pass, "data")
+	rm2 := dialRaw(t, n2.SMBAddr, user, pass, "data")
 	const names = wire.FileNotifyChangeFileName | wire.FileNotifyChangeDirName
 
 	// n1's first watch, and the directory deleted through n2 right behind
@@ -168,142 +160,6 @@ func TestCrossNodeNotify(t *testing.T) {
 	}
 }
 
-// configNode is one `noded -config` process.
-type configNode struct {
-	name, socket, smbAddr string
-	cmd                   *exec.Cmd
-	done                  chan struct{}
-}
-
-// startCluster starts one noded per name over one shared data directory,
-// joined by the lock database, waits for one healthy generation and adds
-// the test user to the replicated users table.
-func startCluster(t *testing.T, names []string) []*configNode {
-	t.Helper()
-	bin := testenv.BuildNoded(t)
-	dir, err := os.MkdirTemp("", "shcn")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	shared := filepath.Join(dir, "data")
-	if err := os.MkdirAll(shared, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	type addrs struct{ gossip, rpc string }
-	nodes := make([]*configNode, len(names))
-	cl := make([]addrs, len(names))
-	for i, name := range names {
-		nodes[i] = &configNode{name: name, socket: filepath.Join(dir, name+".sock"),
-			smbAddr: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}
-		cl[i] = addrs{fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)), fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}
-	}
-	for i, n := range nodes {
-		state := filepath.Join(dir, n.name)
-		if err := os.MkdirAll(state, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		var peers []string
-		for j := range nodes {
-			if j != i {
-				peers = append(peers, fmt.Sprintf("%q", cl[j].gossip))
-			}
-		}
-		conf := fmt.Sprintf(`node = %q
-state_dir = %q
-
-[smb]
-listen = %q
-
-[[share]]
-name = "data"
-path = %q
-
-[admin]
-socket = %q
-
-[cluster]
-shared_dir = %q
-gossip = %q
-rpc = %q
-peers = [%s]
-fence_timeout = "4s"
-lease = "1s"
-heartbeat = "200ms"
-rpc_timeout = "1s"
-`, n.name, state, n.smbAddr, shared, n.socket, filepath.Join(shared, ".shoal"), cl[i].gossip, cl[i].rpc, strings.Join(peers, ", "))
-		cfg := filepath.Join(state, "shoal.toml")
-		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		n.cmd = exec.Command(bin, "-config", cfg)
-		lw := &lineLogger{t: t, prefix: n.name + ": "}
-		n.cmd.Stdout, n.cmd.Stderr = lw, lw
-		if err := n.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		n.done = make(chan struct{})
-		go func() { n.cmd.Wait(); close(n.done) }()
-		t.Cleanup(func() { n.stop(t); lw.stop() })
-	}
-	for _, n := range nodes {
-		waitSocket(t, n.socket)
-	}
-	// Each node answers for itself (no admin peers here) and lists the
-	// generation's members.
-	eventually(t, 30*time.Second, "one healthy generation of every node", func() bool {
-		var gen uint64
-		for _, n := range nodes {
-			var st []iadmin.NodeStatus
-			out, _ := nodectl(t, n.socket, "", "status", "--json")
-			if json.Unmarshal([]byte(out), &st) != nil || len(st) != len(nodes) {
-				return false
-			}
-			self := false
-			for _, s := range st {
-				if s.Node == n.name {
-					self = s.State == "healthy" && s.Generation != 0 && (gen == 0 || s.Generation == gen)
-					gen = s.Generation
-				}
-			}
-			if !self {
-				return false
-			}
-		}
-		return true
-	})
-	if out, code := nodectl(t, nodes[0].socket, pass+"\n", "users", "add", user); code != 0 {
-		t.Fatalf("users add (exit %d): %s", code, out)
-	}
-	for _, n := range nodes {
-		eventually(t, 10*time.Second, user+" to log on to "+n.name, func() bool {
-			s, err := dial(n.smbAddr)
-			if err != nil {
-				return false
-			}
-			s.close()
-			return true
-		})
-	}
-	return nodes
-}
-
-func (n *configNode) stop(t *testing.T) {
-	select {
-	case <-n.done:
-		return
-	default:
-	}
-	n.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-n.done:
-	case <-time.After(10 * time.Second):
-		n.cmd.Process.Kill()
-		<-n.done
-		t.Errorf("noded %s did not stop on SIGINT", n.name)
-	}
-}
-
 // smbConn is a go-smb2 session with the data share mounted.
 type smbConn struct {
 	nc net.Conn
@@ -347,72 +203,4 @@ func mount(t *testing.T, addr string) *smb2.Share {
 	}
 	t.Cleanup(c.close)
 	return c.fs
-}
-
-// nodectl runs a nodectl built from this checkout against socket.
-func nodectl(t *testing.T, socket, stdin string, args ...string) (string, int) {
-	t.Helper()
-	cmd := exec.Command(testenv.BuildNodectl(t), append([]string{"-socket", socket}, args...)...)
-	var out, errb bytes.Buffer
-	cmd.Stdin = strings.NewReader(stdin)
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("nodectl: %v", err)
-	}
-	return out.String(), code
-}
-
-func waitSocket(t *testing.T, path string) {
-	t.Helper()
-	eventually(t, 30*time.Second, "admin socket "+path, func() bool {
-		c, err := net.Dial("unix", path)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-}
-
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// lineLogger sends a process's output to t.Log until the test ends.
-type lineLogger struct {
-	t      *testing.T
-	prefix string
-	mu     sync.Mutex
-	done   bool
-}
-
-func (l *lineLogger) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.done {
-		for _, line := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
-			l.t.Log(l.prefix + line)
-		}
-		if bytes.Contains(p, []byte("DATA RACE")) || bytes.Contains(p, []byte("panic: ")) {
-			l.t.Errorf("%s printed a data race or panic", l.prefix)
-		}
-	}
-	return len(p), nil
-}
-
-func (l *lineLogger) stop() {
-	l.mu.Lock()
-	l.done = true
-	l.mu.Unlock()
 }
