@@ -352,8 +352,8 @@ func TestCluster(t *testing.T) {
 	const user, pass = "tester", "Tester-pw-1"
 	nodes := startCluster(t, []string{"n1", "n2", "n3"}, user, pass)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
-	mount(t, n1.smbAddr, user, pass)
-	raw := dialRaw(t, n2.smbAddr, user, pass, "data")
+	mount(t, n1.SMBAddr, user, pass)
+	raw := dialRaw(t, n2.SMBAddr, user, pass, "data")
 	fid, err := raw.open("shared.bin")
 	if err != nil {
 		t.Fatal(err)
@@ -364,13 +364,13 @@ func TestCluster(t *testing.T) {
 
 	for _, from := range nodes {
 		var ss []iadmin.NodeSessions
-		if code := nodectlJSON(t, from.socket, &ss, "sessions"); code != 0 {
-			t.Errorf("sessions from %s: exit %d", from.name, code)
+		if code := nodectlJSON(t, from.Socket, &ss, "sessions"); code != 0 {
+			t.Errorf("sessions from %s: exit %d", from.Name, code)
 		}
 		count := map[string]int{}
 		for _, n := range ss {
 			if n.Err != "" {
-				t.Errorf("sessions from %s: %s: %s", from.name, n.Node, n.Err)
+				t.Errorf("sessions from %s: %s: %s", from.Name, n.Node, n.Err)
 			}
 			for _, s := range n.Sessions {
 				if s.Node != n.Node {
@@ -380,10 +380,10 @@ func TestCluster(t *testing.T) {
 			}
 		}
 		if fmt.Sprint(count) != "map[n1:1 n2:1]" || len(ss) != 3 {
-			t.Errorf("sessions from %s by node: %v (%d rows)", from.name, count, len(ss))
+			t.Errorf("sessions from %s by node: %v (%d rows)", from.Name, count, len(ss))
 		}
 		var ls []iadmin.NodeLocks
-		nodectlJSON(t, from.socket, &ls, "locks")
+		nodectlJSON(t, from.Socket, &ls, "locks")
 		found := false
 		for _, n := range ls {
 			for _, l := range n.Locks {
@@ -394,21 +394,21 @@ func TestCluster(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("locks from %s: n2's lock missing: %+v", from.name, ls)
+			t.Errorf("locks from %s: n2's lock missing: %+v", from.Name, ls)
 		}
 	}
-	out, _ := nodectl(t, n1.socket, "", "files")
+	out, _ := nodectl(t, n1.Socket, "", "files")
 	if !strings.Contains(out, "n2    data   shared.bin") {
 		t.Errorf("files table from n1 does not show n2's open:\n%s", out)
 	}
 
 	// Kill n2's session through n1.
-	if out, code := nodectl(t, n1.socket, "", "kill", fmt.Sprintf("%d", raw.c.SessionID())); code != 0 || !strings.Contains(out, "n2: session") {
+	if out, code := nodectl(t, n1.Socket, "", "kill", fmt.Sprintf("%d", raw.c.SessionID())); code != 0 || !strings.Contains(out, "n2: session") {
 		t.Errorf("kill through n1 (exit %d): %s", code, out)
 	}
 	eventually(t, "n2's locks to vanish", func() bool {
 		var ls []iadmin.NodeLocks
-		nodectlJSON(t, n3.socket, &ls, "locks")
+		nodectlJSON(t, n3.Socket, &ls, "locks")
 		total := 0
 		for _, n := range ls {
 			total += len(n.Locks)
@@ -417,48 +417,50 @@ func TestCluster(t *testing.T) {
 	})
 
 	// Drain n2 through n1: n2 refuses, n1 accepts.
-	if _, code := nodectl(t, n1.socket, "", "drain", "n2"); code != 0 {
+	if _, code := nodectl(t, n1.Socket, "", "drain", "n2"); code != 0 {
 		t.Fatalf("drain n2: exit %d", code)
 	}
-	if canLogon(n2.smbAddr, user, pass) {
+	if canLogon(n2.SMBAddr, user, pass) {
 		t.Error("n2 accepted a new connection while drained")
 	}
-	if !canLogon(n1.smbAddr, user, pass) {
+	if !canLogon(n1.SMBAddr, user, pass) {
 		t.Error("n1 refused a connection while n2 was drained")
 	}
 	var st []iadmin.NodeStatus
-	nodectlJSON(t, n3.socket, &st, "status")
+	nodectlJSON(t, n3.Socket, &st, "status")
 	for _, s := range st {
 		if want := map[bool]string{true: "draining", false: "healthy"}[s.Node == "n2"]; s.State != want {
 			t.Errorf("status from n3: %s is %s, want %s", s.Node, s.State, want)
 		}
 	}
-	nodectl(t, n3.socket, "", "undrain", "n2")
-	if !canLogon(n2.smbAddr, user, pass) {
+	nodectl(t, n3.Socket, "", "undrain", "n2")
+	if !canLogon(n2.SMBAddr, user, pass) {
 		t.Error("n2 refused a connection after undrain")
 	}
 
 	// A user added on n1 logs on everywhere; the users files persist it.
-	if out, code := nodectl(t, n1.socket, "Dora-pw-1\n", "users", "add", "dora"); code != 0 || strings.Count(out, "user dora added") != 3 {
+	if out, code := nodectl(t, n1.Socket, "Dora-pw-1\n", "users", "add", "dora"); code != 0 || strings.Count(out, "user dora added") != 3 {
 		t.Fatalf("users add through n1 (exit %d): %s", code, out)
 	}
 	for _, n := range nodes {
-		if !canLogon(n.smbAddr, "dora", "Dora-pw-1") {
-			t.Errorf("dora cannot log on to %s", n.name)
+		if !canLogon(n.SMBAddr, "dora", "Dora-pw-1") {
+			t.Errorf("dora cannot log on to %s", n.Name)
 		}
 	}
 
 	// n3 stops: it is an error row, and nodectl exits 3.
-	n3.stop(t)
-	out, code := nodectl(t, n1.socket, "", "status")
+	if err := n3.Stop(); err != nil {
+		t.Error(err)
+	}
+	out, code := nodectl(t, n1.Socket, "", "status")
 	if code != 3 || !strings.Contains(out, "n3") || !strings.Contains(out, "down") {
 		t.Errorf("status with n3 down (exit %d):\n%s", code, out)
 	}
 	var ss []iadmin.NodeSessions
-	if code := nodectlJSON(t, n1.socket, &ss, "sessions"); code != 3 || len(ss) != 3 || ss[2].Node != "n3" || ss[2].Err == "" {
+	if code := nodectlJSON(t, n1.Socket, &ss, "sessions"); code != 3 || len(ss) != 3 || ss[2].Node != "n3" || ss[2].Err == "" {
 		t.Errorf("sessions with n3 down: exit %d, %+v", code, ss)
 	}
-	if out, code := nodectl(t, n2.socket, "", "locks"); code != 3 || !strings.Contains(out, "n3    ERROR") {
+	if out, code := nodectl(t, n2.Socket, "", "locks"); code != 3 || !strings.Contains(out, "n3    ERROR") {
 		t.Errorf("locks with n3 down (exit %d):\n%s", code, out)
 	}
 }
@@ -530,7 +532,7 @@ func TestClusterLockdb(t *testing.T) {
 	var st []iadmin.NodeStatus
 	eventually(t, "one generation with three members", func() bool {
 		st = nil
-		out, code := nodectl(t, n2.socket, "", "status", "--json")
+		out, code := nodectl(t, n2.Socket, "", "status", "--json")
 		if code != 0 || json.Unmarshal([]byte(out), &st) != nil || len(st) != 3 {
 			return false
 		}
@@ -542,27 +544,27 @@ func TestClusterLockdb(t *testing.T) {
 		}
 		return true
 	})
-	if out, _ := nodectl(t, n1.socket, "", "status"); !strings.Contains(out, st[0].Coordinator) {
+	if out, _ := nodectl(t, n1.Socket, "", "status"); !strings.Contains(out, st[0].Coordinator) {
 		t.Errorf("status table lacks the coordinator:\n%s", out)
 	}
 
 	// The users table is the cluster's: one write, every node.
-	out, code := nodectl(t, n1.socket, pass+"\n", "users", "add", user)
+	out, code := nodectl(t, n1.Socket, pass+"\n", "users", "add", user)
 	if code != 0 || !strings.Contains(out, "n1: user tester added") {
 		t.Fatalf("users add (exit %d): %s", code, out)
 	}
 	for _, n := range nodes {
 		n := n
-		eventually(t, "tester to log on to "+n.name, func() bool { return canLogon(n.smbAddr, user, pass) })
+		eventually(t, "tester to log on to "+n.Name, func() bool { return canLogon(n.SMBAddr, user, pass) })
 	}
 	var ul iadmin.UserList
-	nodectlJSON(t, n3.socket, &ul, "users", "list")
+	nodectlJSON(t, n3.Socket, &ul, "users", "list")
 	if !ul.Replicated || fmt.Sprint(ul.Users) != "[tester]" {
 		t.Errorf("users list on n3: %+v", ul)
 	}
 
-	mount(t, n1.smbAddr, user, pass)
-	r2 := dialRaw(t, n2.smbAddr, user, pass, "data")
+	mount(t, n1.SMBAddr, user, pass)
+	r2 := dialRaw(t, n2.SMBAddr, user, pass, "data")
 	f2, err := r2.open("cluster.bin")
 	if err != nil {
 		t.Fatal(err)
@@ -570,7 +572,7 @@ func TestClusterLockdb(t *testing.T) {
 	if s, err := r2.lock(f2, 0, 100, true); err != nil || s != 0 {
 		t.Fatalf("lock through n2: %v %v", s, err)
 	}
-	r3 := dialRaw(t, n3.smbAddr, user, pass, "data")
+	r3 := dialRaw(t, n3.SMBAddr, user, pass, "data")
 	f3, err := r3.open("cluster.bin")
 	if err != nil {
 		t.Fatal(err)
@@ -580,21 +582,21 @@ func TestClusterLockdb(t *testing.T) {
 	}
 	for _, from := range nodes {
 		var ls []iadmin.NodeLocks
-		nodectlJSON(t, from.socket, &ls, "locks")
+		nodectlJSON(t, from.Socket, &ls, "locks")
 		var where []string
 		for _, n := range ls {
 			if n.Err != "" {
-				t.Errorf("locks from %s: %s: %s", from.name, n.Node, n.Err)
+				t.Errorf("locks from %s: %s: %s", from.Name, n.Node, n.Err)
 			}
 			for _, l := range n.Locks {
 				where = append(where, fmt.Sprintf("%s:%s:%d+%d:%#x", n.Node, l.Path, l.Offset, l.Length, l.Session))
 			}
 		}
 		if want := fmt.Sprintf("[n2:cluster.bin:0+100:%#x]", r2.c.SessionID()); fmt.Sprint(where) != want {
-			t.Errorf("locks from %s: %v, want %s", from.name, where, want)
+			t.Errorf("locks from %s: %v, want %s", from.Name, where, want)
 		}
 		var fs []iadmin.NodeFiles
-		nodectlJSON(t, from.socket, &fs, "files")
+		nodectlJSON(t, from.Socket, &fs, "files")
 		opens := map[string]int{}
 		for _, n := range fs {
 			for _, f := range n.Files {
@@ -604,11 +606,11 @@ func TestClusterLockdb(t *testing.T) {
 			}
 		}
 		if fmt.Sprint(opens) != "map[n2:1 n3:1]" {
-			t.Errorf("files from %s: opens of cluster.bin by node %v", from.name, opens)
+			t.Errorf("files from %s: opens of cluster.bin by node %v", from.Name, opens)
 		}
 	}
 
-	if out, code := nodectl(t, n1.socket, "", "kill", fmt.Sprintf("%#x", r2.c.SessionID())); code != 0 || !strings.Contains(out, "n2: session") {
+	if out, code := nodectl(t, n1.Socket, "", "kill", fmt.Sprintf("%#x", r2.c.SessionID())); code != 0 || !strings.Contains(out, "n2: session") {
 		t.Fatalf("kill through n1 (exit %d): %s", code, out)
 	}
 	eventually(t, "n2's lock to be released cluster-wide", func() bool {
@@ -616,7 +618,7 @@ func TestClusterLockdb(t *testing.T) {
 		return err == nil && s == 0
 	})
 	var ls []iadmin.NodeLocks
-	nodectlJSON(t, n1.socket, &ls, "locks")
+	nodectlJSON(t, n1.Socket, &ls, "locks")
 	for _, n := range ls {
 		for _, l := range n.Locks {
 			if n.Node != "n3" || l.Offset != 50 {
@@ -625,9 +627,11 @@ func TestClusterLockdb(t *testing.T) {
 		}
 	}
 
-	n3.stop(t)
+	if err := n3.Stop(); err != nil {
+		t.Error(err)
+	}
 	eventually(t, "n3 to show as down", func() bool {
-		out, code := nodectl(t, n1.socket, "", "status")
+		out, code := nodectl(t, n1.Socket, "", "status")
 		return code == 3 && strings.Contains(out, "n3") && strings.Contains(out, "down")
 	})
 }

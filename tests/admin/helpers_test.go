@@ -20,7 +20,7 @@ import (
 
 	smb2 "github.com/hirochachacha/go-smb2"
 
-	"shoal/smbnode/auth"
+	"shoal/tests/cluster"
 	"shoal/tests/testenv"
 )
 
@@ -187,130 +187,32 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// configNode is a `noded -config` node of a multi-node test.
-type configNode struct {
-	name, socket, smbAddr, adminAddr string
-	gossipAddr, rpcAddr              string
-	cmd                              *exec.Cmd
-	done                             chan struct{}
-}
-
 // startCluster starts len(names) `noded -config` nodes sharing one data
-// directory; every node lists every other as an admin peer (TCP with a
-// shared token). Users: user/pass on every node.
-func startCluster(t *testing.T, names []string, user, pass string) []*configNode {
+// directory (tests/cluster); every node lists every other as an admin peer
+// (TCP with a shared token). Users: user/pass on every node.
+func startCluster(t *testing.T, names []string, user, pass string) []*cluster.Node {
 	return startClusterOpts(t, names, user, pass, false)
 }
 
-// startClusterOpts is startCluster; with lockdb every node also has a
-// [cluster] section (gossip, RPC, recovery lock in the shared directory),
-// so locks are cluster-wide and users live in the replicated table (which
-// starts empty: user and pass are then not installed).
-func startClusterOpts(t *testing.T, names []string, user, pass string, lockdb bool) []*configNode {
+// startClusterOpts is startCluster; with lockdb the nodes form a lockdb
+// cluster, so locks are cluster-wide and users live in the replicated
+// table (which starts empty: user and pass are then not installed).
+func startClusterOpts(t *testing.T, names []string, user, pass string, lockdb bool) []*cluster.Node {
 	t.Helper()
-	bin := testenv.BuildNoded(t)
-	dir := shortDir(t)
-	shared := filepath.Join(dir, "data")
-	if err := os.MkdirAll(shared, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	token := filepath.Join(dir, "token")
-	if err := os.WriteFile(token, []byte("test-token-0123456789abcdef\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	nodes := make([]*configNode, len(names))
-	for i, name := range names {
-		nodes[i] = &configNode{name: name, socket: filepath.Join(dir, name+".sock"),
-			smbAddr:    fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
-			adminAddr:  fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
-			gossipAddr: fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
-			rpcAddr:    fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))}
-	}
-	h := auth.NTHash(pass)
-	for _, n := range nodes {
-		state := filepath.Join(dir, n.name)
-		if err := os.MkdirAll(state, 0o700); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(state, "users"), fmt.Appendf(nil, "%s:%x\n", user, h), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		var peers []string
-		for _, p := range nodes {
-			if p != n {
-				peers = append(peers, fmt.Sprintf("{name = %q, addr = %q}", p.name, p.adminAddr))
-			}
-		}
-		conf := fmt.Sprintf(`node = %q
-state_dir = %q
-
-[smb]
-listen = %q
-
-[[share]]
-name = "data"
-path = %q
-
-[admin]
-socket = %q
-tcp = %q
-token_file = %q
-peers = [%s]
-`, n.name, state, n.smbAddr, shared, n.socket, n.adminAddr, token, strings.Join(peers, ", "))
+	c := cluster.StartForTest(t, len(names), func(cfg *cluster.Config) {
+		cfg.AdminPeers = true
+		cfg.Unclustered = !lockdb
+		cfg.Users = map[string]string{user: pass}
 		if lockdb {
-			var gossipPeers []string
-			for _, p := range nodes {
-				if p != n {
-					gossipPeers = append(gossipPeers, fmt.Sprintf("%q", p.gossipAddr))
-				}
-			}
-			conf += fmt.Sprintf(`
-[cluster]
-shared_dir = %q
-gossip = %q
-rpc = %q
-peers = [%s]
-fence_timeout = "4s"
-lease = "1s"
-heartbeat = "200ms"
-rpc_timeout = "1s"
-`, filepath.Join(shared, ".shoal"), n.gossipAddr, n.rpcAddr, strings.Join(gossipPeers, ", "))
+			cfg.Users = nil
 		}
-		cfg := filepath.Join(state, "shoal.toml")
-		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
-			t.Fatal(err)
+	})
+	for i, n := range c.Nodes {
+		if n.Name != names[i] {
+			t.Fatalf("node %d is named %s, want %s", i, n.Name, names[i])
 		}
-		n.cmd = exec.Command(bin, "-config", cfg)
-		lw := &lineLogger{t: t, prefix: n.name + ": "}
-		n.cmd.Stdout, n.cmd.Stderr = lw, lw
-		if err := n.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		n.done = make(chan struct{})
-		go func() { n.cmd.Wait(); close(n.done) }()
-		t.Cleanup(func() { n.stop(t) })
 	}
-	for _, n := range nodes {
-		waitSocket(t, n.socket)
-	}
-	return nodes
-}
-
-// stop ends the node with SIGTERM (SIGKILL after 10 s).
-func (n *configNode) stop(t *testing.T) {
-	select {
-	case <-n.done:
-		return
-	default:
-	}
-	n.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-n.done:
-	case <-time.After(10 * time.Second):
-		n.cmd.Process.Kill()
-		<-n.done
-		t.Errorf("noded %s did not stop on SIGINT", n.name)
-	}
+	return c.Nodes
 }
 
 // lineLogger sends a process's output to t.Log.

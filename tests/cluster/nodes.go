@@ -52,6 +52,10 @@ type Config struct {
 	// state_dir/users, written by Start from Users.
 	Unclustered bool
 	Users       map[string]string // user → password, for Unclustered
+	// AdminPeers gives every node an admin TCP listener with a shared
+	// token (Dir/admin-token) and lists the other nodes as [admin] peers,
+	// so nodectl through any node answers for the whole cluster.
+	AdminPeers bool
 	// Output returns where node i's stdout and stderr go (nil = discard).
 	Output func(i int) io.Writer
 }
@@ -68,6 +72,8 @@ type Node struct {
 	Name    string // "n1", "n2", ...
 	SMBAddr string // host:port of its SMB listener
 	Socket  string // its admin socket
+	// AdminAddr is its admin TCP listener (Config.AdminPeers only).
+	AdminAddr string
 	PID     int
 
 	cmd  *exec.Cmd
@@ -106,11 +112,11 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 	if len(cfg.Hosts) != cfg.Nodes {
 		return nil, fmt.Errorf("%w: %d hosts for %d nodes", ErrStart, len(cfg.Hosts), cfg.Nodes)
 	}
-	type addrs struct{ smb, gossip, rpc string }
+	type addrs struct{ smb, gossip, rpc, admin string }
 	as := make([]addrs, cfg.Nodes)
 	for i := range as {
 		host := cfg.Hosts[i]
-		var ps [3]int
+		var ps [4]int
 		for k := range ps {
 			p, err := FreePort(host)
 			if err != nil {
@@ -121,10 +127,20 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 		if cfg.SMBPort != 0 {
 			ps[0] = cfg.SMBPort
 		}
-		as[i] = addrs{net.JoinHostPort(host, strconv.Itoa(ps[0])), net.JoinHostPort(host, strconv.Itoa(ps[1])), net.JoinHostPort(host, strconv.Itoa(ps[2]))}
+		as[i] = addrs{net.JoinHostPort(host, strconv.Itoa(ps[0])), net.JoinHostPort(host, strconv.Itoa(ps[1])),
+			net.JoinHostPort(host, strconv.Itoa(ps[2])), net.JoinHostPort(host, strconv.Itoa(ps[3]))}
+	}
+	token := filepath.Join(cfg.Dir, "admin-token")
+	if cfg.AdminPeers {
+		if err := os.WriteFile(token, []byte("test-token-0123456789abcdef\n"), 0o600); err != nil {
+			return nil, err
+		}
 	}
 	for i := 0; i < cfg.Nodes; i++ {
 		n := &Node{Index: i, Name: fmt.Sprintf("n%d", i+1), SMBAddr: as[i].smb}
+		if cfg.AdminPeers {
+			n.AdminAddr = as[i].admin
+		}
 		state := filepath.Join(cfg.Dir, n.Name)
 		if err := os.MkdirAll(state, 0o700); err != nil {
 			c.Stop()
@@ -168,6 +184,15 @@ func Start(ctx context.Context, cfg Config) (*Cluster, error) {
 			b.WriteString("torture_hooks = true\n")
 		}
 		fmt.Fprintf(&b, "\n[[share]]\nname = \"data\"\npath = %q\n\n[admin]\nsocket = %q\n", c.DataDir, n.Socket)
+		if cfg.AdminPeers {
+			var ap []string
+			for k, a := range as {
+				if k != i {
+					ap = append(ap, fmt.Sprintf("{name = \"n%d\", addr = %q}", k+1, a.admin))
+				}
+			}
+			fmt.Fprintf(&b, "tcp = %q\ntoken_file = %q\npeers = [%s]\n", as[i].admin, token, strings.Join(ap, ", "))
+		}
 		conf := filepath.Join(state, "shoal.toml")
 		if err := os.WriteFile(conf, []byte(b.String()), 0o600); err != nil {
 			c.Stop()

@@ -19,9 +19,12 @@ import (
 const TestUser, TestPass = "tester", "Tester-pw-1"
 
 // StartForTest starts n noded -config nodes (built from this checkout)
-// with the test timings and the test user, logs their output to t.Log,
-// fails the test when one prints a data race or panic, and stops them when
-// the test ends. tweak, if set, adjusts the Config before the start.
+// with the test timings and the users of Config.Users (by default
+// TestUser; in the replicated table added through nodectl once the cluster
+// formed, or in each node's users file when Unclustered), logs their
+// output to t.Log, fails the test when one prints a data race or panic,
+// and stops them when the test ends. tweak, if set, adjusts the Config
+// before the start (set Users to nil for an empty users table).
 func StartForTest(t *testing.T, n int, tweak func(*Config)) *Cluster {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "shcl")
@@ -31,6 +34,7 @@ func StartForTest(t *testing.T, n int, tweak func(*Config)) *Cluster {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	cfg := Config{Nodes: n, Dir: dir, Noded: testenv.BuildNoded(t), Nodectl: testenv.BuildNodectl(t)}
 	cfg.TestTimings()
+	cfg.Users = map[string]string{TestUser: TestPass}
 	var logs []*lineLog
 	cfg.Output = func(i int) io.Writer {
 		l := &lineLog{t: t, prefix: fmt.Sprintf("n%d: ", i+1)}
@@ -42,9 +46,6 @@ func StartForTest(t *testing.T, n int, tweak func(*Config)) *Cluster {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if cfg.Unclustered {
-		cfg.Users = map[string]string{TestUser: TestPass}
-	}
 	// A port picked free may be taken by another test before a node binds
 	// it: start again with new ports (the process exits, Start says so).
 	c, err := Start(ctx, cfg)
@@ -65,8 +66,10 @@ func StartForTest(t *testing.T, n int, tweak func(*Config)) *Cluster {
 			l.mu.Unlock()
 		}
 	})
-	if err := c.AddUser(ctx, TestUser, TestPass); err != nil {
-		t.Fatal(err)
+	for u, p := range cfg.Users {
+		if err := c.AddUser(ctx, u, p); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return c
 }
