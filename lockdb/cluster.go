@@ -352,6 +352,8 @@ func (c *Cluster) handle(ctx context.Context, from Peer, m Message) Message {
 		return c.handleUserSnapshot(m)
 	case kindPublish:
 		return c.handlePublish(from, m)
+	case kindDurable:
+		return c.handleDurable(ctx, m)
 	}
 	return reply(0, nil, fmt.Errorf("%w: unknown RPC kind %d", ErrProtocol, m.Kind))
 }

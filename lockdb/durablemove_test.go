@@ -1,0 +1,116 @@
+package lockdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"shoal/lockdb/table"
+)
+
+// refuseRelease makes a testOwner answer ReleaseDurable as an SMB layer
+// whose open is still held by a live connection.
+var refuseRelease sync.Map // *testOwner → bool
+
+// ReleaseDurable hands over the open id's name as its state, or refuses.
+func (o *testOwner) ReleaseDurable(ctx context.Context, k table.Key, id table.OpenID) ([]byte, error) {
+	if v, _ := refuseRelease.Load(o); v == true {
+		return nil, fmt.Errorf("%w: in use", table.ErrNoSuchOpen)
+	}
+	return []byte("state of " + id.String()), nil
+}
+
+var _ DurableOwner = (*testOwner)(nil)
+
+func persisted(t *testing.T, c *Cluster, id table.OpenID) bool {
+	t.Helper()
+	recs, err := c.DurableOpens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return slices.ContainsFunc(recs, func(r table.Record) bool { return r.Open.ID == id })
+}
+
+// A durable open with a byte-range lock moves from n1 to n2 for every
+// placement of its home: the lock keeps conflicting for n3, the new owner
+// releases it, and the records at the homes match the owners' copies
+// throughout.
+func TestMoveDurable(t *testing.T) {
+	h := newHarness(t, 3)
+	for _, n := range h.order {
+		h.start(n)
+	}
+	h.waitStable(5 * time.Second)
+	n1, n2, n3 := h.node("n1"), h.node("n2"), h.node("n3")
+	ctx := ctxT(t, 20*time.Second)
+	for _, home := range []string{"n1", "n2", "n3"} {
+		t.Run("home "+home, func(t *testing.T) {
+			k := keyHomedOn(t, n1, home)
+			old := table.Open{ID: n1.NewOpenID(), Access: table.FileReadData | table.FileWriteData,
+				ShareAccess: table.FileShareRead | table.FileShareWrite | table.FileShareDelete,
+				Durable: true, Oplock: table.OplockBatch, User: "u"}
+			if res, err := n1.OpenFile(ctx, k, old, table.FileOpenIf); err != nil || res.Oplock != table.OplockBatch {
+				t.Fatalf("open: %+v, %v", res, err)
+			}
+			l := table.LockRequest{Open: old.ID, Offset: 0, Length: 1, Exclusive: true}
+			must(t, n1.Lock(ctx, k, l, false))
+
+			found, err := n2.FindDurable(ctx, "DATA", old.ID.ID)
+			if err != nil || len(found) != 1 || found[0].Open.ID != old.ID || found[0].Key != k {
+				t.Fatalf("FindDurable: %+v, %v", found, err)
+			}
+			nu := table.OpenID{Node: "n2", ID: old.ID.ID}
+
+			refuseRelease.Store(h.nodes["n1"].owner, true)
+			if _, _, err := n2.MoveDurable(ctx, k, old.ID, nu, 9); !errors.Is(err, table.ErrNoSuchOpen) {
+				t.Fatalf("move of an open in use: %v", err)
+			}
+			refuseRelease.Delete(h.nodes["n1"].owner)
+			must(t, h.checkOwnedMatchesHomes())
+
+			rec, state, err := n2.MoveDurable(ctx, k, old.ID, nu, 9)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Open.ID != nu || rec.Open.Oplock != table.OplockBatch || rec.Open.User != "u" || string(state) != "state of "+old.ID.String() {
+				t.Fatalf("moved %+v, state %q", rec, state)
+			}
+			must(t, h.checkOwnedMatchesHomes())
+			if persisted(t, n1, old.ID) || !persisted(t, n2, nu) {
+				t.Fatal("bbolt records did not follow the move")
+			}
+			if _, _, err := n3.MoveDurable(ctx, k, old.ID, table.OpenID{Node: "n3", ID: old.ID.ID}, 0); !errors.Is(err, table.ErrNoSuchOpen) {
+				t.Fatalf("second move of the old id: %v", err)
+			}
+
+			stat := table.Open{ID: n3.NewOpenID(), Access: table.FileReadAttributes,
+				ShareAccess: table.FileShareRead | table.FileShareWrite | table.FileShareDelete}
+			if _, err := n3.OpenFile(ctx, k, stat, table.FileOpen); err != nil {
+				t.Fatal(err)
+			}
+			l3 := table.LockRequest{Open: stat.ID, Offset: 0, Length: 1, Exclusive: true}
+			if err := n3.Lock(ctx, k, l3, false); !errors.Is(err, table.ErrLockNotGranted) {
+				t.Fatalf("lock over the moved lock: %v", err)
+			}
+			if err := n1.Unlock(ctx, k, l); err == nil {
+				t.Fatal("the old owner still unlocks")
+			}
+			l.Open = nu
+			must(t, n2.Unlock(ctx, k, l))
+			must(t, n3.Lock(ctx, k, l3, false))
+			must(t, first(n2.CloseFile(ctx, k, nu)))
+			must(t, first(n3.CloseFile(ctx, k, stat.ID)))
+			must(t, h.checkOwnedMatchesHomes())
+			if persisted(t, n2, nu) {
+				t.Fatal("closed durable open still persisted")
+			}
+		})
+	}
+	if err := h.checkHomes(); err != nil {
+		t.Fatal(err)
+	}
+}
