@@ -52,7 +52,7 @@ func TestMoveDurable(t *testing.T) {
 			k := keyHomedOn(t, n1, home)
 			old := table.Open{ID: n1.NewOpenID(), Access: table.FileReadData | table.FileWriteData,
 				ShareAccess: table.FileShareRead | table.FileShareWrite | table.FileShareDelete,
-				Durable: true, Oplock: table.OplockBatch, User: "u"}
+				Durable:     true, Oplock: table.OplockBatch, User: "u"}
 			if res, err := n1.OpenFile(ctx, k, old, table.FileOpenIf); err != nil || res.Oplock != table.OplockBatch {
 				t.Fatalf("open: %+v, %v", res, err)
 			}
