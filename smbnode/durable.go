@@ -77,8 +77,6 @@ package smbnode
 import (
 	"context"
 	"errors"
-	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -343,7 +341,7 @@ func (s *Server) expireDurable(o *open) {
 // their clients to reclaim after a restart (reclaimDurable): only the file
 // descriptor is closed. Otherwise the open is closed.
 func (s *Server) releaseDurables() {
-	_, persist := s.locker.(durableStore)
+	_, persist := lockerAs[durableStore](s.locker)
 	s.opens.Range(func(_, v any) bool {
 		o := v.(*open)
 		if !claimDisconnected(o) {
@@ -438,7 +436,7 @@ func (r *request) reconnectDurable(ctx context.Context, req *wire.CreateRequest,
 	}
 	v, ok := r.c.srv.opens.Load(id.Persistent)
 	if !ok {
-		return r.reclaimDurable(ctx, req, id, guid)
+		return r.reconnectElsewhere(ctx, req, id, guid)
 	}
 	o := v.(*open)
 	d := o.durable.Load()
@@ -573,7 +571,7 @@ type durableStore interface {
 // version (the record does not keep it).
 func (r *request) reclaimDurable(ctx context.Context, req *wire.CreateRequest, id wire.FileID, guid *[16]byte) error {
 	srv := r.c.srv
-	ds, ok := srv.locker.(durableStore)
+	ds, ok := lockerAs[durableStore](srv.locker)
 	if !ok {
 		return wire.StatusObjectNameNotFound
 	}
@@ -599,28 +597,11 @@ func (r *request) reclaimDurable(ctx context.Context, req *wire.CreateRequest, i
 		ds.ForgetDurable(op.ID)
 		return wire.StatusObjectNameNotFound
 	}
-	if !strings.EqualFold(rec.Key.Share, r.tree.share.cfg.Name) || !equalFoldUser(op.User, r.sess.userName()) {
-		return wire.StatusObjectNameNotFound
-	}
-	if guid != nil && *guid != op.CreateGUID {
-		return wire.StatusObjectNameNotFound
-	}
-	if err := r.leaseCheck(req, op.Oplock == wire.OplockLevelLease, op.LeaseKey, op.ClientGUID, op.Path); err != nil {
+	if err := r.durableRecordCheck(req, rec, guid); err != nil {
 		return err
 	}
-	fs := r.tree.share.fs
-	flag := os.O_RDONLY
-	if !r.tree.readOnly && op.Access&(wire.FileWriteData|wire.FileAppendData) != 0 {
-		flag = os.O_RDWR
-	}
-	f, err := fs.OpenFile(op.Path, flag, 0)
+	f, info, err := r.reopenDurable(op.Path, rec.Key, op.Access)
 	if err != nil {
-		ds.ForgetDurable(op.ID)
-		return wire.StatusObjectNameNotFound
-	}
-	info, err := vfs.StatFile(f)
-	if err != nil || info.FileID != rec.Key.Inode || info.IsDir {
-		f.Close()
 		ds.ForgetDurable(op.ID)
 		return wire.StatusObjectNameNotFound
 	}
@@ -632,31 +613,8 @@ func (r *request) reclaimDurable(ctx context.Context, req *wire.CreateRequest, i
 		r.c.log.Info("persisted durable open not reclaimed", "open", op.ID.String(), "err", err)
 		return wire.StatusObjectNameNotFound
 	}
-	o := &open{
-		id:          id.Persistent,
-		tree:        r.tree,
-		sess:        r.sess,
-		conn:        r.c,
-		f:           f,
-		access:      op.Access,
-		shareAccess: op.ShareAccess,
-		key:         rec.Key,
-		oid:         op.ID,
-		created:     time.Now(),
-		rel:         op.Path,
-		name:        req.Name,
-		oplock:      res.Oplock,
-	}
-	if op.Oplock == wire.OplockLevelLease {
-		o.leaseKey, o.leaseVer, o.leaseState = op.LeaseKey, op.LeaseVersion, res.LeaseState
-	}
-	d := &durableHandle{v2: op.CreateGUID != [16]byte{}, createGUID: op.CreateGUID, timeout: durableV1Timeout,
-		clientGUID: op.ClientGUID, user: op.User}
-	if d.v2 {
-		d.timeout = durableV2DefaultTimeout
-	}
-	o.durable.Store(d)
-	r.c.registerOpen(o)
+	op.Oplock, op.LeaseState, op.LeaseEpoch = res.Oplock, res.LeaseState, res.LeaseEpoch
+	o := r.adoptDurable(id, rec.Key, op, f, recordState(op, req.Name))
 	r.c.log.Info("durable open reclaimed after a restart", "open", op.ID.String(), "path", op.Path)
 	r.reconnectResponse(req, o, info)
 	return nil
