@@ -83,6 +83,10 @@ type Cluster struct {
 	// payload []byte) (notify.go).
 	subs sync.Map
 
+	// dur is the orphaned durable opens' bookkeeping
+	// (durablemove_orphan.go), guarded by mu.
+	dur durableCustody
+
 	started bool
 	closed  bool
 	ctx     context.Context

@@ -53,9 +53,12 @@ type DurableOwner interface {
 
 // durableOp is the kindDurable part of a keyReq.
 type durableOp struct {
-	Op      string       `json:"op"`  // "move" (requester → home) or "release" (home → owner)
+	// Op is "move" (requester → home), "release" (home → owner) or
+	// "orphans" (old home → new home during a recovery).
+	Op      string       `json:"op"`
 	New     table.OpenID `json:"new"` // move: the open's new identity
 	Session uint64       `json:"session,omitempty"`
+	Orphans *orphansReq  `json:"orphans,omitempty"`
 }
 
 // durableMoved is the home's answer to a move: the open's record and its
@@ -104,7 +107,7 @@ func (c *Cluster) durableRecordsLocked(share string, id uint64) []table.Record {
 			}
 		}
 	}
-	return out
+	return append(out, c.orphanRecordsLocked(share, id)...)
 }
 
 // MoveDurable takes over durable open old of key k (owned by another
@@ -117,9 +120,6 @@ func (c *Cluster) durableRecordsLocked(share string, id uint64) []table.Record {
 func (c *Cluster) MoveDurable(ctx context.Context, k table.Key, old, nu table.OpenID, session uint64) (table.Record, []byte, error) {
 	if err := c.checkOwner(nu); err != nil {
 		return table.Record{}, nil, err
-	}
-	if old.Node == c.self.Name {
-		return table.Record{}, nil, fmt.Errorf("%w: %v is this node's own open", table.ErrInvalidParameter, old)
 	}
 	req := &keyReq{Key: k, ID: old, Durable: &durableOp{Op: "move", New: nu, Session: session}}
 	res, err := c.do(ctx, kindDurable, req, func(r homeRes) {
@@ -153,6 +153,11 @@ func (c *Cluster) handleDurable(ctx context.Context, m Message) Message {
 	case "release":
 		state, err := c.releaseDurable(ctx, m.Gen, req.Key, req.ID)
 		return reply(m.Gen, state, err)
+	case "orphans":
+		if req.Durable.Orphans == nil {
+			break
+		}
+		return reply(m.Gen, nil, c.receiveOrphans(m.Gen, req.Durable.Orphans))
 	}
 	return reply(0, nil, fmt.Errorf("%w: unknown durable operation %q", ErrProtocol, req.Durable.Op))
 }
@@ -168,6 +173,22 @@ func (c *Cluster) execDurableMove(ctx context.Context, gen uint64, req *keyReq) 
 	k, old, nu := req.Key, req.ID, req.Durable.New
 	c.homeMu.RLock()
 	tbl, _, err := c.homeState(gen, k)
+	if err == nil {
+		// An orphan (durablemove_orphan.go) has no owner to ask.
+		c.mu.Lock()
+		orphan := c.takeOrphanLocked(k, old)
+		c.mu.Unlock()
+		if orphan {
+			var moved durableMoved
+			moved.Open, moved.Locks, err = tbl.Reown(k, old, nu, req.Durable.Session)
+			c.homeMu.RUnlock()
+			if err != nil {
+				return homeRes{}, err
+			}
+			c.log.Info("orphaned durable open moved to its client's node", "key", k.String(), "from", old.String(), "to", nu.String())
+			return homeRes{Durable: &moved}, nil
+		}
+	}
 	c.homeMu.RUnlock()
 	if err != nil {
 		return homeRes{}, err

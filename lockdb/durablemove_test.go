@@ -114,3 +114,80 @@ func TestMoveDurable(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A durable open whose owner node dies stays at its key's home as an
+// orphan: its byte-range lock still holds, FindDurable finds it, and
+// another node takes it over (then it is that node's like any other). A
+// break that needs an acknowledgment closes an orphan instead of waiting
+// for the break timeout.
+func TestOrphanedDurable(t *testing.T) {
+	h := newHarness(t, 3)
+	for _, n := range h.order {
+		h.start(n)
+	}
+	h.waitStable(5 * time.Second)
+	n1 := h.node("n1")
+	ctx := ctxT(t, 20*time.Second)
+	k := keyHomedOn(t, n1, "n2")
+	k2 := k
+	for i := k.Inode + 1; k2 == k; i++ {
+		if x := (table.Key{Share: k.Share, Inode: i}); homeOf(x, n1.nodes) == homeOf(k, n1.nodes) {
+			k2 = x
+		}
+	}
+	durable := func(k table.Key, share uint32) table.Open {
+		o := table.Open{ID: n1.NewOpenID(), Access: table.FileReadData | table.FileWriteData, ShareAccess: share,
+			Durable: true, Oplock: table.OplockBatch, User: "u"}
+		if res, err := n1.OpenFile(ctx, k, o, table.FileOpenIf); err != nil || res.Oplock != table.OplockBatch {
+			t.Fatalf("open: %+v, %v", res, err)
+		}
+		return o
+	}
+	held := durable(k, table.FileShareRead)
+	must(t, n1.Lock(ctx, k, table.LockRequest{Open: held.ID, Offset: 0, Length: 1, Exclusive: true}, false))
+	broken := durable(k2, table.FileShareRead|table.FileShareWrite|table.FileShareDelete)
+
+	h.kill("n1")
+	h.waitStable(5 * time.Second)
+	n2, n3 := h.node("n2"), h.node("n3")
+	found, err := n3.FindDurable(ctx, "data", held.ID.ID)
+	if err != nil || len(found) != 1 || found[0].Open.ID != held.ID {
+		t.Fatalf("FindDurable after the owner died: %+v, %v", found, err)
+	}
+	stat := table.Open{ID: n3.NewOpenID(), Access: table.FileReadAttributes,
+		ShareAccess: table.FileShareRead | table.FileShareWrite | table.FileShareDelete}
+	must(t, first(n3.OpenFile(ctx, k, stat, table.FileOpen)))
+	l3 := table.LockRequest{Open: stat.ID, Offset: 0, Length: 1, Exclusive: true}
+	if err := n3.Lock(ctx, k, l3, false); !errors.Is(err, table.ErrLockNotGranted) {
+		t.Fatalf("lock over the orphan's lock: %v", err)
+	}
+
+	nu := table.OpenID{Node: "n3", ID: held.ID.ID}
+	rec, state, err := n3.MoveDurable(ctx, k, held.ID, nu, 0)
+	if err != nil || rec.Open.ID != nu || len(state) != 0 {
+		t.Fatalf("taking over the orphan: %+v %q %v", rec, state, err)
+	}
+	if err := n3.Lock(ctx, k, l3, false); !errors.Is(err, table.ErrLockNotGranted) {
+		t.Fatalf("lock over the moved orphan's lock: %v", err)
+	}
+
+	// The other orphan holds a batch oplock: a conflicting open breaks
+	// it, which closes it.
+	rw := table.Open{ID: n2.NewOpenID(), Access: table.FileReadData | table.FileWriteData,
+		ShareAccess: table.FileShareRead | table.FileShareWrite | table.FileShareDelete}
+	must(t, first(n2.OpenFile(ctx, k2, rw, table.FileOpen)))
+	if found, err := n2.FindDurable(ctx, "data", broken.ID.ID); err != nil || len(found) != 0 {
+		t.Fatalf("broken orphan still found: %+v %v", found, err)
+	}
+	must(t, h.checkOwnedMatchesHomes())
+
+	// A later recovery keeps the moved open as n3's.
+	h.start("n1")
+	h.waitStable(5 * time.Second)
+	must(t, h.checkOwnedMatchesHomes())
+	if err := n3.Lock(ctx, k, l3, false); !errors.Is(err, table.ErrLockNotGranted) {
+		t.Fatalf("lock over the moved lock after another recovery: %v", err)
+	}
+	must(t, first(n3.CloseFile(ctx, k, nu)))
+	must(t, n3.Lock(ctx, k, l3, false))
+}

@@ -162,6 +162,9 @@ func (c *Cluster) armBreaks(tbl *table.Table, breaks []table.Break) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, b := range breaks {
+		if c.breakOrphanLocked(tbl, b) {
+			continue // no client to tell (durablemove_orphan.go)
+		}
 		if b.AckRequired {
 			if _, ok := c.timers[b.Seq]; ok {
 				continue // delivered and timed already

@@ -24,11 +24,16 @@ package smbnode
 // user's (Samba's smb2srv_session_close_previous), so its durable opens
 // become disconnected and can move.
 //
-// Known limits: a rename of the file through another node than the one
+// When the open's node died, its key's home kept the record as an orphan
+// (lockdb/durablemove_orphan.go): the same lookup finds it there and the
+// home hands it over without an owner to ask; the file is reopened by the
+// recorded name, and the position and lock sequence buckets are lost.
+// After a restart of this very node, the orphan it left comes back the
+// same way under its old id.
+//
+// Known limit: a rename of the file through another node than the one
 // holding the disconnected open is not seen by that node, so the moved
-// open's name is stale and the inode check fails the reconnect; a
-// durable open whose node died is not found (its record left the cluster
-// with the node).
+// open's name is stale and the inode check fails the reconnect.
 
 import (
 	"context"
@@ -156,7 +161,7 @@ func (r *request) reconnectElsewhere(ctx context.Context, req *wire.CreateReques
 	}
 	var rec *table.Record
 	for i := range recs {
-		if recs[i].Open.ID.Node != srv.cfg.Node && (guid == nil || *guid == recs[i].Open.CreateGUID) {
+		if guid == nil || *guid == recs[i].Open.CreateGUID {
 			rec = &recs[i]
 			break
 		}
