@@ -101,3 +101,51 @@ func reconnectDurable(t *testing.T, cl *Client, r CreateReq) *Open {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestClusterDurableNodeLoss: n1 is killed (SIGKILL) while its client
+// holds a durable handle with a batch oplock and a byte-range lock on a
+// file homed on n2. The home keeps the open for its client: the lock
+// stays in force for a client of n3 through the recovery, and the client
+// reconnects through n2 and gets its handle back, lock included; its
+// close frees the file.
+func TestClusterDurableNodeLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three noded processes")
+	}
+	c := startCluster(t, 3, nil)
+	name, err := c.FileHomedOn("durable-kill", c.Nodes[1].Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, c3 := dial(t, c, 0), dial(t, c, 2)
+	ctx := ctx10(t)
+	o := mustOpen(t, c1, CreateReq{Name: name, Access: AccessReadWrite, Share: ShareRead,
+		Disposition: DispositionOpen, Oplock: OplockBatch, Durable: true})
+	if !o.Durable || o.OplockLevel != OplockBatch {
+		t.Fatalf("not a durable batch open: %+v", o)
+	}
+	if s, err := c1.Lock(ctx, o.FileID, 0, 10, LockFlags(true, false)); err != nil || s != 0 {
+		t.Fatalf("lock through n1: %v %v", s, err)
+	}
+	stat := mustOpen(t, c3, CreateReq{Name: name, Access: accessReadAttributes, Share: ShareAll, Disposition: DispositionOpen})
+
+	killed := time.Now()
+	c.Nodes[0].Kill()
+	c2 := dial(t, c, 1)
+	r := reconnectDurable(t, c2, CreateReq{Name: name, Reconnect: &o.FileID})
+	t.Logf("kill -9 of n1: its client's durable handle reconnected through n2 after %v", time.Since(killed))
+	if r.FileID != o.FileID || r.OplockLevel != OplockBatch {
+		t.Fatalf("reconnect through n2: id %v oplock %#x, want %v batch", r.FileID, r.OplockLevel, o.FileID)
+	}
+	ctx = ctx10(t)
+	if s, err := c3.Lock(ctx, stat.FileID, 5, 1, LockFlags(true, false)); err != nil || s != wire.StatusLockNotGranted {
+		t.Fatalf("lock through n3 after the kill: %v %v, want STATUS_LOCK_NOT_GRANTED", s, err)
+	}
+	if s, err := c2.Write(ctx, r.FileID, 0, []byte("after the kill")); err != nil || s != 0 {
+		t.Fatalf("write through the reconnected handle: %v %v", s, err)
+	}
+	mustClose(t, c2, r.FileID)
+	if s, err := c3.Lock(ctx, stat.FileID, 5, 1, LockFlags(true, false)); err != nil || s != 0 {
+		t.Fatalf("lock through n3 after the close: %v %v", s, err)
+	}
+}
