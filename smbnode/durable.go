@@ -42,8 +42,8 @@ package smbnode
 // the same FileID, its position, byte-range locks, lock sequence buckets and
 // its oplock/lease as they are now.
 //
-// Restart. With a Locker that persists durable opens (ClusterLocker: lockdb
-// keeps them in the node's bbolt file), Server.Close leaves the records of
+// Restart. With a Locker that persists durable opens (ClusterLocker:
+// lockdb keeps them in the node's bbolt file), Server.Close leaves the records of
 // disconnected durable opens in place, and after a restart a reconnect
 // naming an unknown FileID reclaims the persisted record (reclaimDurable):
 // same checks, the file opened again by its recorded name and checked
@@ -52,27 +52,27 @@ package smbnode
 // position and lock sequence buckets do not survive a restart; records
 // never reclaimed stay in bbolt (nothing expires them yet).
 //
+// Another node. A reconnect naming a FileID this node does not hold
+// first asks the cluster (durable_xnode.go): a disconnected durable open
+// of another node moves here through its key's home, with its byte-range
+// locks, caching, position and lock sequence buckets; one whose node died
+// is found at its key's home, kept there as an orphan, and moves here the
+// same way (without position and lock sequence). Only when the cluster
+// knows none does reclaimDurable look at this node's bbolt file.
+//
 // Lock sequence replay (3.3.5.14): LOCK requests on a durable open, on
 // SMB 2.1 and later, are checked against the open's 64 LockSequence buckets:
 // a request whose bucket already holds its sequence number is a replay and
 // succeeds without doing anything; a successful request stores its number.
 //
-// What is missing for reconnecting to ANOTHER node after node loss:
-//   - The open's identity is (node, id) in table.OpenID and the FileID is
-//     node-local: another node must find the durable record by FileID (and
-//     CreateGUID) cluster-wide — lockdb keeps the records of a departed node
-//     only for durable opens (DESIGN.md "REASSERT"), and needs a lookup by
-//     persistent FileID plus an operation that moves a record to a new owner
-//     node (new OpenID) atomically at its home.
-//   - The new node must re-open the file by its inode (Key.Inode) on the
-//     shared filesystem (no path is trusted), rebuild the open from the
-//     record (access, share access, lease/oplock, position is lost), and the
-//     user check needs the user name kept in the record (table.Open.User).
-//   - The disconnect timeout must run at the home (or its successor), not
-//     in the departed node's timer, and a break reaching a durable record
-//     whose owner node is gone must be answered by the home as here.
-//   - Lock sequence buckets live in the SMB open only; they would have to
-//     travel in the record.
+// Still missing for reconnecting to another node:
+//   - A durable open whose node died together with its key's home (or
+//     was its key's home) is lost: the home keeps the only copy
+//     (lockdb/durablemove_orphan.go); replicating durable records to a
+//     second node would cover it.
+//   - An orphan's timeout is its version's longest (16 min v1, 300 s v2),
+//     not the one its client asked for, and a rename through another node
+//     than the open's is not seen by the open's node.
 
 import (
 	"context"
