@@ -42,29 +42,9 @@ func newTwoNodeEnv(t *testing.T) [2]*durableEnv {
 			t.Fatal(err)
 		}
 		lcs[i] = lc
-		cfg := DefaultConfig()
-		cfg.Signing = "enabled"
-		cfg.Node = name
-		cfg.Shares = []ShareConfig{{Name: "data", Path: data}}
-		cfg.Users = testUsers{"alice": auth.NTHash("Alice-pw1"), "bob": auth.NTHash("Bob-pw1")}
-		cfg.Locker = &ClusterLocker{C: lc}
-		cfg.NotifyBus = lc
-		cfg.Logger = log.With("node", name)
-		srv, err := New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		owner.S.Store(srv)
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Serve(l)
-		t.Cleanup(func() {
-			srv.Close()
-			lc.Close()
-		})
-		envs[i] = &durableEnv{t: t, srv: srv, addr: l.Addr().String(), dir: data}
+		var stop func()
+		envs[i], stop = serveClustered(t, name, data, lc, owner, log.With("node", name))
+		t.Cleanup(stop)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -96,6 +76,36 @@ func newTwoNodeEnv(t *testing.T) [2]*durableEnv {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return envs
+}
+
+// serveClustered starts a server of node name on lc (owner is lc's
+// Owner) serving share "data" from data, with users alice and bob; stop
+// closes the server, then lc.
+func serveClustered(t *testing.T, name, data string, lc *lockdb.Cluster, owner *Owner, log *slog.Logger) (*durableEnv, func()) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.Signing = "enabled"
+	cfg.Node = name
+	cfg.Shares = []ShareConfig{{Name: "data", Path: data}}
+	cfg.Users = testUsers{"alice": auth.NTHash("Alice-pw1"), "bob": auth.NTHash("Bob-pw1")}
+	cfg.Locker = &ClusterLocker{C: lc}
+	cfg.NotifyBus = lc
+	cfg.Logger = log
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner.S.Store(srv)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	stop := func() {
+		srv.Close()
+		lc.Close()
+	}
+	return &durableEnv{t: t, srv: srv, addr: l.Addr().String(), dir: data}, stop
 }
 
 // A durable open of n1 whose client comes back through n2 moves there:
