@@ -53,12 +53,14 @@ type DurableOwner interface {
 
 // durableOp is the kindDurable part of a keyReq.
 type durableOp struct {
-	// Op is "move" (requester → home), "release" (home → owner) or
-	// "orphans" (old home → new home during a recovery).
-	Op      string       `json:"op"`
-	New     table.OpenID `json:"new"` // move: the open's new identity
-	Session uint64       `json:"session,omitempty"`
-	Orphans *orphansReq  `json:"orphans,omitempty"`
+	// Op is "move" (requester → home), "release" (home → owner),
+	// "orphans" (old home → new home during a recovery) or "replica"
+	// (owner → successor).
+	Op      string          `json:"op"`
+	New     table.OpenID    `json:"new"` // move: the open's new identity
+	Session uint64          `json:"session,omitempty"`
+	Orphans *orphansReq     `json:"orphans,omitempty"`
+	Replica *durableReplica `json:"replica,omitempty"`
 }
 
 // durableMoved is the home's answer to a move: the open's record and its
@@ -158,6 +160,11 @@ func (c *Cluster) handleDurable(ctx context.Context, m Message) Message {
 			break
 		}
 		return reply(m.Gen, nil, c.receiveOrphans(m.Gen, req.Durable.Orphans))
+	case "replica":
+		if rep := req.Durable.Replica; rep != nil {
+			c.keepReplica(*rep)
+			return reply(m.Gen, nil, nil)
+		}
 	}
 	return reply(0, nil, fmt.Errorf("%w: unknown durable operation %q", ErrProtocol, req.Durable.Op))
 }

@@ -22,9 +22,10 @@ package lockdb
 // v2 client may ask for, for v2: the owner's SMB layer knew the exact one).
 // Orphans follow their key to a new home in later recoveries the same way.
 //
-// Not covered: a durable open whose owner was also its key's home (the
-// copy died with the node; 1/N of the keys), or whose home died together
-// with its owner; an orphan in custody dies with its home.
+// When the owner was also the key's home, the copy comes from the
+// owner's successor instead (durablemove_replica.go). Not covered: a
+// durable open whose owner died together with its home or successor; an
+// orphan in custody dies with its home.
 
 import (
 	"context"
@@ -54,6 +55,8 @@ type durableCustody struct {
 	pendAttempt uint64
 	// custody are the orphans this node holds as their key's home.
 	custody map[table.OpenID]*custodyRec
+	// repl replicates self-homed durable opens (durablemove_replica.go).
+	repl replicaState
 }
 
 // orphanRec is a durable open as its home carries it to the next one.
@@ -79,6 +82,9 @@ type orphansReq struct {
 // carryDurableLocked copies the durable opens of the home table aside
 // before a freeze empties it. Caller holds homeMu and c.mu.
 func (c *Cluster) carryDurableLocked() {
+	if c.dur.carry == nil {
+		c.dur.carry = make(map[table.OpenID]orphanRec)
+	}
 	recs := c.tbl.Export(nil)
 	now := time.Now()
 	for _, r := range recs {
@@ -86,10 +92,7 @@ func (c *Cluster) carryDurableLocked() {
 		if r.Kind != table.RecordOpen || !op.Durable || op.DeleteOnClose || r.DeletePending || !durableCaching(op) {
 			continue
 		}
-		o := orphanRec{Records: []table.Record{r}, Remaining: orphanV1Timeout}
-		if op.CreateGUID != [16]byte{} {
-			o.Remaining = orphanV2Timeout
-		}
+		o := orphanRec{Records: []table.Record{r}, Remaining: defaultOrphanTimeout(op)}
 		if cr := c.dur.custody[op.ID]; cr != nil {
 			o.Remaining = max(cr.until.Sub(now), time.Millisecond)
 			o.Owner = Peer{Name: op.ID.Node} // departed already: no incarnation matches
@@ -103,11 +106,18 @@ func (c *Cluster) carryDurableLocked() {
 				o.Records = append(o.Records, l)
 			}
 		}
-		if c.dur.carry == nil {
-			c.dur.carry = make(map[table.OpenID]orphanRec)
-		}
 		c.dur.carry[op.ID] = o
 	}
+	c.carryReplicasLocked()
+}
+
+// defaultOrphanTimeout is how long an orphan waits for its client when
+// its owner's timer is unknown.
+func defaultOrphanTimeout(op table.Open) time.Duration {
+	if op.CreateGUID != [16]byte{} {
+		return orphanV2Timeout
+	}
+	return orphanV1Timeout
 }
 
 // durableCaching reports whether an open's caching makes it durable: a
@@ -175,6 +185,8 @@ func (c *Cluster) installOrphansLocked(p *pending) {
 		cr.timer.Stop()
 	}
 	c.dur.custody, c.dur.carry = nil, nil
+	c.pruneReplicasLocked(p.nodes)
+	c.startReplicaLoopLocked()
 	pend := c.dur.pend
 	c.dur.pend = nil
 	if c.dur.pendGen != p.gen || c.dur.pendAttempt != p.attempt {
@@ -183,6 +195,9 @@ func (c *Cluster) installOrphansLocked(p *pending) {
 	tbl := c.tbl
 	for _, o := range pend {
 		r := o.Records[0]
+		if c.dur.custody[r.Open.ID] != nil {
+			continue // carried by its old home and by a replica
+		}
 		if err := tbl.Import(o.Records); err != nil {
 			c.log.Warn("orphaned durable open dropped: it conflicts with the live records", "open", r.Open.ID.String(), "key", r.Key.String(), "err", err)
 			continue

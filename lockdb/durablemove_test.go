@@ -191,3 +191,54 @@ func TestOrphanedDurable(t *testing.T) {
 	must(t, first(n3.CloseFile(ctx, k, nu)))
 	must(t, n3.Lock(ctx, k, l3, false))
 }
+
+// A durable open owned by its key's home survives that node's death
+// through the replica its successor holds.
+func TestOrphanedDurableOwnerWasHome(t *testing.T) {
+	h := newHarness(t, 3)
+	for _, n := range h.order {
+		h.start(n)
+	}
+	h.waitStable(5 * time.Second)
+	n1, n2 := h.node("n1"), h.node("n2")
+	ctx := ctxT(t, 20*time.Second)
+	k := keyHomedOn(t, n1, "n1")
+	o := table.Open{ID: n1.NewOpenID(), Access: table.FileReadData | table.FileWriteData, ShareAccess: table.FileShareRead,
+		Durable: true, Oplock: table.OplockBatch, User: "u"}
+	must(t, first(n1.OpenFile(ctx, k, o, table.FileOpenIf)))
+	must(t, n1.Lock(ctx, k, table.LockRequest{Open: o.ID, Offset: 0, Length: 1, Exclusive: true}, false))
+	// n2, n1's successor, gets the replica within a heartbeat or so.
+	for held := false; !held; {
+		select {
+		case <-ctx.Done():
+			t.Fatal("no replica of the durable open at n2")
+		case <-time.After(5 * time.Millisecond):
+		}
+		n2.mu.Lock()
+		rep := n2.dur.repl.held["n1"]
+		held = len(rep.Opens) == 1 && len(rep.Opens[0].Records) == 2
+		n2.mu.Unlock()
+	}
+
+	h.kill("n1")
+	h.waitStable(5 * time.Second)
+	n3 := h.node("n3")
+	stat := table.Open{ID: n3.NewOpenID(), Access: table.FileReadAttributes,
+		ShareAccess: table.FileShareRead | table.FileShareWrite | table.FileShareDelete}
+	must(t, first(n3.OpenFile(ctx, k, stat, table.FileOpen)))
+	l3 := table.LockRequest{Open: stat.ID, Offset: 0, Length: 1, Exclusive: true}
+	if err := n3.Lock(ctx, k, l3, false); !errors.Is(err, table.ErrLockNotGranted) {
+		t.Fatalf("lock over the orphan's lock: %v", err)
+	}
+	found, err := n3.FindDurable(ctx, "data", o.ID.ID)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("FindDurable: %+v %v", found, err)
+	}
+	nu := table.OpenID{Node: "n3", ID: o.ID.ID}
+	if _, _, err := n3.MoveDurable(ctx, k, o.ID, nu, 0); err != nil {
+		t.Fatal(err)
+	}
+	must(t, h.checkOwnedMatchesHomes())
+	must(t, first(n3.CloseFile(ctx, k, nu)))
+	must(t, n3.Lock(ctx, k, l3, false))
+}
