@@ -66,10 +66,10 @@ package smbnode
 // succeeds without doing anything; a successful request stores its number.
 //
 // Still missing for reconnecting to another node:
-//   - A durable open whose node died together with its key's home (or
-//     was its key's home) is lost: the home keeps the only copy
-//     (lockdb/durablemove_orphan.go); replicating durable records to a
-//     second node would cover it.
+//   - A durable open whose node died together with its key's home (or,
+//     when it was its key's home, with its successor, which holds a
+//     replica at most a heartbeat old) is lost
+//     (lockdb/durablemove_orphan.go, durablemove_replica.go).
 //   - An orphan's timeout is its version's longest (16 min v1, 300 s v2),
 //     not the one its client asked for, and a rename through another node
 //     than the open's is not seen by the open's node.
