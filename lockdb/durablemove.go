@@ -183,11 +183,16 @@ func (c *Cluster) execDurableMove(ctx context.Context, gen uint64, req *keyReq) 
 	if err == nil {
 		// An orphan (durablemove_orphan.go) has no owner to ask.
 		c.mu.Lock()
-		orphan := c.takeOrphanLocked(k, old)
+		cr := c.dur.custody[old]
 		c.mu.Unlock()
-		if orphan {
+		if cr != nil && cr.key == k {
 			var moved durableMoved
 			moved.Open, moved.Locks, err = tbl.Reown(k, old, nu, req.Durable.Session)
+			if err == nil {
+				c.mu.Lock()
+				c.takeOrphanLocked(k, old)
+				c.mu.Unlock()
+			}
 			c.homeMu.RUnlock()
 			if err != nil {
 				return homeRes{}, err
