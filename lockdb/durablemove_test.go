@@ -35,6 +35,21 @@ func persisted(t *testing.T, c *Cluster, id table.OpenID) bool {
 	return slices.ContainsFunc(recs, func(r table.Record) bool { return r.Open.ID == id })
 }
 
+// blockedLock opens k through c with FILE_READ_ATTRIBUTES only (it breaks
+// nothing and conflicts with no share mode) and returns that open's
+// exclusive lock of byte 0, checking that someone else's lock blocks it.
+func blockedLock(t *testing.T, ctx context.Context, c *Cluster, k table.Key) table.LockRequest {
+	t.Helper()
+	stat := table.Open{ID: c.NewOpenID(), Access: table.FileReadAttributes,
+		ShareAccess: table.FileShareRead | table.FileShareWrite | table.FileShareDelete}
+	must(t, first(c.OpenFile(ctx, k, stat, table.FileOpen)))
+	l := table.LockRequest{Open: stat.ID, Offset: 0, Length: 1, Exclusive: true}
+	if err := c.Lock(ctx, k, l, false); !errors.Is(err, table.ErrLockNotGranted) {
+		t.Fatalf("lock over a durable open's lock through %s: %v", c.self.Name, err)
+	}
+	return l
+}
+
 // A durable open with a byte-range lock moves from n1 to n2 for every
 // placement of its home: the lock keeps conflicting for n3, the new owner
 // releases it, and the records at the homes match the owners' copies
@@ -87,15 +102,7 @@ func TestMoveDurable(t *testing.T) {
 				t.Fatalf("second move of the old id: %v", err)
 			}
 
-			stat := table.Open{ID: n3.NewOpenID(), Access: table.FileReadAttributes,
-				ShareAccess: table.FileShareRead | table.FileShareWrite | table.FileShareDelete}
-			if _, err := n3.OpenFile(ctx, k, stat, table.FileOpen); err != nil {
-				t.Fatal(err)
-			}
-			l3 := table.LockRequest{Open: stat.ID, Offset: 0, Length: 1, Exclusive: true}
-			if err := n3.Lock(ctx, k, l3, false); !errors.Is(err, table.ErrLockNotGranted) {
-				t.Fatalf("lock over the moved lock: %v", err)
-			}
+			l3 := blockedLock(t, ctx, n3, k)
 			if err := n1.Unlock(ctx, k, l); err == nil {
 				t.Fatal("the old owner still unlocks")
 			}
@@ -103,7 +110,7 @@ func TestMoveDurable(t *testing.T) {
 			must(t, n2.Unlock(ctx, k, l))
 			must(t, n3.Lock(ctx, k, l3, false))
 			must(t, first(n2.CloseFile(ctx, k, nu)))
-			must(t, first(n3.CloseFile(ctx, k, stat.ID)))
+			must(t, first(n3.CloseFile(ctx, k, l3.Open)))
 			must(t, h.checkOwnedMatchesHomes())
 			if persisted(t, n2, nu) {
 				t.Fatal("closed durable open still persisted")
@@ -154,13 +161,7 @@ func TestOrphanedDurable(t *testing.T) {
 	if err != nil || len(found) != 1 || found[0].Open.ID != held.ID {
 		t.Fatalf("FindDurable after the owner died: %+v, %v", found, err)
 	}
-	stat := table.Open{ID: n3.NewOpenID(), Access: table.FileReadAttributes,
-		ShareAccess: table.FileShareRead | table.FileShareWrite | table.FileShareDelete}
-	must(t, first(n3.OpenFile(ctx, k, stat, table.FileOpen)))
-	l3 := table.LockRequest{Open: stat.ID, Offset: 0, Length: 1, Exclusive: true}
-	if err := n3.Lock(ctx, k, l3, false); !errors.Is(err, table.ErrLockNotGranted) {
-		t.Fatalf("lock over the orphan's lock: %v", err)
-	}
+	l3 := blockedLock(t, ctx, n3, k)
 
 	nu := table.OpenID{Node: "n3", ID: held.ID.ID}
 	rec, state, err := n3.MoveDurable(ctx, k, held.ID, nu, 0)
@@ -223,13 +224,7 @@ func TestOrphanedDurableOwnerWasHome(t *testing.T) {
 	h.kill("n1")
 	h.waitStable(5 * time.Second)
 	n3 := h.node("n3")
-	stat := table.Open{ID: n3.NewOpenID(), Access: table.FileReadAttributes,
-		ShareAccess: table.FileShareRead | table.FileShareWrite | table.FileShareDelete}
-	must(t, first(n3.OpenFile(ctx, k, stat, table.FileOpen)))
-	l3 := table.LockRequest{Open: stat.ID, Offset: 0, Length: 1, Exclusive: true}
-	if err := n3.Lock(ctx, k, l3, false); !errors.Is(err, table.ErrLockNotGranted) {
-		t.Fatalf("lock over the orphan's lock: %v", err)
-	}
+	l3 := blockedLock(t, ctx, n3, k)
 	found, err := n3.FindDurable(ctx, "data", o.ID.ID)
 	if err != nil || len(found) != 1 {
 		t.Fatalf("FindDurable: %+v %v", found, err)
