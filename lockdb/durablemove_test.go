@@ -35,6 +35,16 @@ func persisted(t *testing.T, c *Cluster, id table.OpenID) bool {
 	return slices.ContainsFunc(recs, func(r table.Record) bool { return r.Open.ID == id })
 }
 
+// startedHarness is a harness of n nodes, all started and stable.
+func startedHarness(t *testing.T, n int) *harness {
+	h := newHarness(t, n)
+	for _, name := range h.order {
+		h.start(name)
+	}
+	h.waitStable(5 * time.Second)
+	return h
+}
+
 // blockedLock opens k through c with FILE_READ_ATTRIBUTES only (it breaks
 // nothing and conflicts with no share mode) and returns that open's
 // exclusive lock of byte 0, checking that someone else's lock blocks it.
@@ -55,11 +65,7 @@ func blockedLock(t *testing.T, ctx context.Context, c *Cluster, k table.Key) tab
 // releases it, and the records at the homes match the owners' copies
 // throughout.
 func TestMoveDurable(t *testing.T) {
-	h := newHarness(t, 3)
-	for _, n := range h.order {
-		h.start(n)
-	}
-	h.waitStable(5 * time.Second)
+	h := startedHarness(t, 3)
 	n1, n2, n3 := h.node("n1"), h.node("n2"), h.node("n3")
 	ctx := ctxT(t, 20*time.Second)
 	for _, home := range []string{"n1", "n2", "n3"} {
@@ -128,11 +134,7 @@ func TestMoveDurable(t *testing.T) {
 // break that needs an acknowledgment closes an orphan instead of waiting
 // for the break timeout.
 func TestOrphanedDurable(t *testing.T) {
-	h := newHarness(t, 3)
-	for _, n := range h.order {
-		h.start(n)
-	}
-	h.waitStable(5 * time.Second)
+	h := startedHarness(t, 3)
 	n1 := h.node("n1")
 	ctx := ctxT(t, 20*time.Second)
 	k := keyHomedOn(t, n1, "n2")
@@ -196,11 +198,7 @@ func TestOrphanedDurable(t *testing.T) {
 // A durable open owned by its key's home survives that node's death
 // through the replica its successor holds.
 func TestOrphanedDurableOwnerWasHome(t *testing.T) {
-	h := newHarness(t, 3)
-	for _, n := range h.order {
-		h.start(n)
-	}
-	h.waitStable(5 * time.Second)
+	h := startedHarness(t, 3)
 	n1, n2 := h.node("n1"), h.node("n2")
 	ctx := ctxT(t, 20*time.Second)
 	k := keyHomedOn(t, n1, "n1")
