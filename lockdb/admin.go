@@ -50,7 +50,7 @@ func (c *Cluster) Locks(ctx context.Context) ([]Listing, error) { return c.listi
 func (c *Cluster) Status(ctx context.Context) ([]NodeStatus, error) {
 	targets := c.adminTargets()
 	out := make([]NodeStatus, len(targets))
-	c.gather(ctx, targets, "status", func(i int, r listRep, err error) {
+	c.gather(ctx, targets, listReq{What: "status"}, func(i int, r listRep, err error) {
 		switch {
 		case err != nil:
 			out[i] = NodeStatus{Node: targets[i].Name, Addr: targets[i].Addr, Err: err.Error()}
@@ -64,7 +64,7 @@ func (c *Cluster) Status(ctx context.Context) ([]NodeStatus, error) {
 func (c *Cluster) listing(ctx context.Context, what string) ([]Listing, error) {
 	targets := c.adminTargets()
 	out := make([]Listing, len(targets))
-	c.gather(ctx, targets, what, func(i int, r listRep, err error) {
+	c.gather(ctx, targets, listReq{What: what}, func(i int, r listRep, err error) {
 		out[i] = Listing{Node: targets[i].Name, Records: r.Records}
 		if err != nil {
 			out[i].Err = err.Error()
@@ -96,7 +96,7 @@ func (c *Cluster) adminTargets() []Member {
 	return out
 }
 
-func (c *Cluster) gather(ctx context.Context, targets []Member, what string, f func(int, listRep, error)) {
+func (c *Cluster) gather(ctx context.Context, targets []Member, req listReq, f func(int, listRep, error)) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for i, t := range targets {
@@ -106,7 +106,7 @@ func (c *Cluster) gather(ctx context.Context, targets []Member, what string, f f
 			cctx, cancel := context.WithTimeout(ctx, c.cfg.RPCTimeout)
 			defer cancel()
 			var r listRep
-			m, err := c.call(cctx, t, kindList, 0, listReq{What: what})
+			m, err := c.call(cctx, t, kindList, 0, req)
 			if err == nil {
 				err = decode(m.Body, &r)
 			}
@@ -142,6 +142,8 @@ func (c *Cluster) handleList(m Message) Message {
 	case "status":
 		st := c.statusLocked()
 		r.Status = &st
+	case "durable":
+		r.Records = c.durableRecordsLocked(req.Share, req.FileID)
 	}
 	return reply(c.gen, r, nil)
 }

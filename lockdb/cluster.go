@@ -83,6 +83,10 @@ type Cluster struct {
 	// payload []byte) (notify.go).
 	subs sync.Map
 
+	// dur is the orphaned durable opens' bookkeeping
+	// (durablemove_orphan.go), guarded by mu.
+	dur durableCustody
+
 	started bool
 	closed  bool
 	ctx     context.Context
@@ -352,6 +356,8 @@ func (c *Cluster) handle(ctx context.Context, from Peer, m Message) Message {
 		return c.handleUserSnapshot(m)
 	case kindPublish:
 		return c.handlePublish(from, m)
+	case kindDurable:
+		return c.handleDurable(ctx, m)
 	}
 	return reply(0, nil, fmt.Errorf("%w: unknown RPC kind %d", ErrProtocol, m.Kind))
 }

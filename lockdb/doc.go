@@ -51,6 +51,13 @@
 // cluster-wide through the coordinator and versioned so a rejoining node
 // catches up.
 //
+// Durable opens are the exception to "a departed node's records go":
+// their home keeps them (and a node's successor keeps a replica of those
+// it both owns and homes), so the new home holds them as orphans until
+// their client reconnects through any node or their timeout ends; a
+// reconnect through another node moves a durable open there atomically
+// at its home (durablemove*.go).
+//
 // Publish and Subscribe (notify.go) fan a message out to every other node
 // outside the generation machinery: best effort, for news such as SMB
 // change notifications that must not wait for a recovery.

@@ -13,6 +13,8 @@ import (
 type homeRes struct {
 	Result table.Result      `json:"result"`
 	Close  table.CloseResult `json:"close"`
+	// Durable is a durable open moved to the requester (kindDurable).
+	Durable *durableMoved `json:"durable,omitempty"`
 }
 
 // homeState checks that this node may decide for k in generation gen and
@@ -51,6 +53,9 @@ func (c *Cluster) handleKeyReq(ctx context.Context, m Message) Message {
 // behind breaks, blocking locks) wait here; a generation change ends the
 // wait with ErrStaleGeneration and the requester retries at the new home.
 func (c *Cluster) execHome(ctx context.Context, gen uint64, kind Kind, req *keyReq) (homeRes, error) {
+	if kind == kindDurable {
+		return c.execDurableMove(ctx, gen, req)
+	}
 	k := req.Key
 	for {
 		c.homeMu.RLock()
@@ -157,6 +162,9 @@ func (c *Cluster) armBreaks(tbl *table.Table, breaks []table.Break) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, b := range breaks {
+		if c.breakOrphanLocked(tbl, b) {
+			continue // no client to tell (durablemove_orphan.go)
+		}
 		if b.AckRequired {
 			if _, ok := c.timers[b.Seq]; ok {
 				continue // delivered and timed already

@@ -365,6 +365,7 @@ func (c *Cluster) handleFreeze(from Peer, m Message) Message {
 	c.frozen = true
 	c.pend = &pending{gen: m.Gen, attempt: req.Attempt, nodes: req.Nodes, coord: req.Coordinator}
 	c.leaseUntil = time.Time{}
+	c.carryDurableLocked()
 	c.resetHomeLocked()
 	c.bumpLocked()
 	return reply(c.gen, rep, nil)
@@ -431,6 +432,9 @@ func (c *Cluster) handleReassert(ctx context.Context, m Message) Message {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
+		return reply(c.gen, nil, err)
+	}
+	if err := c.reassertOrphans(ctx, m.Gen, req.Attempt, p.nodes); err != nil {
 		return reply(c.gen, nil, err)
 	}
 	c.log.Debug("reassert done", "gen", m.Gen, "records", n, "homes", len(byHome))
@@ -509,6 +513,7 @@ func (c *Cluster) handleCommit(m Message) Message {
 		return reply(c.gen, nil, ErrFenced)
 	}
 	c.gen, c.nodes, c.coord = p.gen, p.nodes, p.coord
+	c.installOrphansLocked(p)
 	c.pend = nil
 	c.frozen = false
 	if c.lastContact.IsZero() || c.fenced {

@@ -30,6 +30,7 @@ const (
 	kindUserWrite                     // member → coordinator: change the users table
 	kindUserApply                     // coordinator → member: one users change
 	kindUserSnapshot                  // member → coordinator: whole users table
+	kindDurable                       // requester → home → owner: move a durable open (durablemove.go)
 	kindMax
 )
 
@@ -158,10 +159,15 @@ type keyReq struct {
 	Len   uint64             `json:"len,omitempty"`
 	Write bool               `json:"write,omitempty"`
 	Ack   *table.BreakAck    `json:"ack,omitempty"`
+	// Durable is a durable-open move or release (kindDurable).
+	Durable *durableOp `json:"durable,omitempty"`
 }
 
 type listReq struct {
-	What string `json:"what"` // "opens", "locks" or "status"
+	What string `json:"what"` // "opens", "locks", "status" or "durable"
+	// Share and FileID name the durable open "durable" looks for.
+	Share  string `json:"share,omitempty"`
+	FileID uint64 `json:"file_id,omitempty"`
 }
 
 type listRep struct {

@@ -42,8 +42,8 @@ package smbnode
 // the same FileID, its position, byte-range locks, lock sequence buckets and
 // its oplock/lease as they are now.
 //
-// Restart. With a Locker that persists durable opens (ClusterLocker: lockdb
-// keeps them in the node's bbolt file), Server.Close leaves the records of
+// Restart. With a Locker that persists durable opens (ClusterLocker:
+// lockdb keeps them in the node's bbolt file), Server.Close leaves the records of
 // disconnected durable opens in place, and after a restart a reconnect
 // naming an unknown FileID reclaims the persisted record (reclaimDurable):
 // same checks, the file opened again by its recorded name and checked
@@ -52,33 +52,31 @@ package smbnode
 // position and lock sequence buckets do not survive a restart; records
 // never reclaimed stay in bbolt (nothing expires them yet).
 //
+// Another node. A reconnect naming a FileID this node does not hold
+// first asks the cluster (durable_xnode.go): a disconnected durable open
+// of another node moves here through its key's home, with its byte-range
+// locks, caching, position and lock sequence buckets; one whose node died
+// is found at its key's home, kept there as an orphan, and moves here the
+// same way (without position and lock sequence). Only when the cluster
+// knows none does reclaimDurable look at this node's bbolt file.
+//
 // Lock sequence replay (3.3.5.14): LOCK requests on a durable open, on
 // SMB 2.1 and later, are checked against the open's 64 LockSequence buckets:
 // a request whose bucket already holds its sequence number is a replay and
 // succeeds without doing anything; a successful request stores its number.
 //
-// What is missing for reconnecting to ANOTHER node after node loss:
-//   - The open's identity is (node, id) in table.OpenID and the FileID is
-//     node-local: another node must find the durable record by FileID (and
-//     CreateGUID) cluster-wide — lockdb keeps the records of a departed node
-//     only for durable opens (DESIGN.md "REASSERT"), and needs a lookup by
-//     persistent FileID plus an operation that moves a record to a new owner
-//     node (new OpenID) atomically at its home.
-//   - The new node must re-open the file by its inode (Key.Inode) on the
-//     shared filesystem (no path is trusted), rebuild the open from the
-//     record (access, share access, lease/oplock, position is lost), and the
-//     user check needs the user name kept in the record (table.Open.User).
-//   - The disconnect timeout must run at the home (or its successor), not
-//     in the departed node's timer, and a break reaching a durable record
-//     whose owner node is gone must be answered by the home as here.
-//   - Lock sequence buckets live in the SMB open only; they would have to
-//     travel in the record.
+// Still missing for reconnecting to another node:
+//   - A durable open whose node died together with its key's home (or,
+//     when it was its key's home, with its successor, which holds a
+//     replica at most a heartbeat old) is lost
+//     (lockdb/durablemove_orphan.go, durablemove_replica.go).
+//   - An orphan's timeout is its version's longest (16 min v1, 300 s v2),
+//     not the one its client asked for, and a rename through another node
+//     than the open's is not seen by the open's node.
 
 import (
 	"context"
 	"errors"
-	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -343,7 +341,7 @@ func (s *Server) expireDurable(o *open) {
 // their clients to reclaim after a restart (reclaimDurable): only the file
 // descriptor is closed. Otherwise the open is closed.
 func (s *Server) releaseDurables() {
-	_, persist := s.locker.(durableStore)
+	_, persist := lockerAs[durableStore](s.locker)
 	s.opens.Range(func(_, v any) bool {
 		o := v.(*open)
 		if !claimDisconnected(o) {
@@ -438,7 +436,7 @@ func (r *request) reconnectDurable(ctx context.Context, req *wire.CreateRequest,
 	}
 	v, ok := r.c.srv.opens.Load(id.Persistent)
 	if !ok {
-		return r.reclaimDurable(ctx, req, id, guid)
+		return r.reconnectElsewhere(ctx, req, id, guid)
 	}
 	o := v.(*open)
 	d := o.durable.Load()
@@ -573,7 +571,7 @@ type durableStore interface {
 // version (the record does not keep it).
 func (r *request) reclaimDurable(ctx context.Context, req *wire.CreateRequest, id wire.FileID, guid *[16]byte) error {
 	srv := r.c.srv
-	ds, ok := srv.locker.(durableStore)
+	ds, ok := lockerAs[durableStore](srv.locker)
 	if !ok {
 		return wire.StatusObjectNameNotFound
 	}
@@ -599,28 +597,11 @@ func (r *request) reclaimDurable(ctx context.Context, req *wire.CreateRequest, i
 		ds.ForgetDurable(op.ID)
 		return wire.StatusObjectNameNotFound
 	}
-	if !strings.EqualFold(rec.Key.Share, r.tree.share.cfg.Name) || !equalFoldUser(op.User, r.sess.userName()) {
-		return wire.StatusObjectNameNotFound
-	}
-	if guid != nil && *guid != op.CreateGUID {
-		return wire.StatusObjectNameNotFound
-	}
-	if err := r.leaseCheck(req, op.Oplock == wire.OplockLevelLease, op.LeaseKey, op.ClientGUID, op.Path); err != nil {
+	if err := r.durableRecordCheck(req, rec, guid); err != nil {
 		return err
 	}
-	fs := r.tree.share.fs
-	flag := os.O_RDONLY
-	if !r.tree.readOnly && op.Access&(wire.FileWriteData|wire.FileAppendData) != 0 {
-		flag = os.O_RDWR
-	}
-	f, err := fs.OpenFile(op.Path, flag, 0)
+	f, info, err := r.reopenDurable(op.Path, rec.Key, op.Access)
 	if err != nil {
-		ds.ForgetDurable(op.ID)
-		return wire.StatusObjectNameNotFound
-	}
-	info, err := vfs.StatFile(f)
-	if err != nil || info.FileID != rec.Key.Inode || info.IsDir {
-		f.Close()
 		ds.ForgetDurable(op.ID)
 		return wire.StatusObjectNameNotFound
 	}
@@ -632,31 +613,8 @@ func (r *request) reclaimDurable(ctx context.Context, req *wire.CreateRequest, i
 		r.c.log.Info("persisted durable open not reclaimed", "open", op.ID.String(), "err", err)
 		return wire.StatusObjectNameNotFound
 	}
-	o := &open{
-		id:          id.Persistent,
-		tree:        r.tree,
-		sess:        r.sess,
-		conn:        r.c,
-		f:           f,
-		access:      op.Access,
-		shareAccess: op.ShareAccess,
-		key:         rec.Key,
-		oid:         op.ID,
-		created:     time.Now(),
-		rel:         op.Path,
-		name:        req.Name,
-		oplock:      res.Oplock,
-	}
-	if op.Oplock == wire.OplockLevelLease {
-		o.leaseKey, o.leaseVer, o.leaseState = op.LeaseKey, op.LeaseVersion, res.LeaseState
-	}
-	d := &durableHandle{v2: op.CreateGUID != [16]byte{}, createGUID: op.CreateGUID, timeout: durableV1Timeout,
-		clientGUID: op.ClientGUID, user: op.User}
-	if d.v2 {
-		d.timeout = durableV2DefaultTimeout
-	}
-	o.durable.Store(d)
-	r.c.registerOpen(o)
+	op.Oplock, op.LeaseState, op.LeaseEpoch = res.Oplock, res.LeaseState, res.LeaseEpoch
+	o := r.adoptDurable(id, rec.Key, op, f, recordState(op, req.Name))
 	r.c.log.Info("durable open reclaimed after a restart", "open", op.ID.String(), "path", op.Path)
 	r.reconnectResponse(req, o, info)
 	return nil

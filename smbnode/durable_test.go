@@ -589,28 +589,7 @@ func TestDurableSurvivesRestart(t *testing.T) {
 		if err := lc.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
-		cfg := DefaultConfig()
-		cfg.Signing = "enabled"
-		cfg.Node = "n1"
-		cfg.Shares = []ShareConfig{{Name: "data", Path: data}}
-		cfg.Users = testUsers{"alice": auth.NTHash("Alice-pw1"), "bob": auth.NTHash("Bob-pw1")}
-		cfg.Locker = &ClusterLocker{C: lc}
-		cfg.Logger = log
-		srv, err := New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		owner.S.Store(srv)
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Serve(l)
-		stop := func() {
-			srv.Close()
-			lc.Close()
-		}
-		return &durableEnv{t: t, srv: srv, addr: l.Addr().String(), dir: data}, stop
+		return serveClustered(t, "n1", data, lc, owner, log)
 	}
 
 	e, stop := start()

@@ -94,6 +94,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.locker.SetBreaker(s)
 	s.startNotifyRelay()
+	s.startPreviousSessionRelay()
 	var r [2]byte
 	rand.Read(r[:])
 	// Session ids start at a random high half so ids from before a restart are not reused.

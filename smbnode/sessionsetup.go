@@ -50,7 +50,7 @@ func handleSessionSetup(ctx context.Context, r *request) error {
 		if req.PreviousSessionID != 0 {
 			// Also a session of this very connection (Samba closes it too;
 			// smb2.notify.session-reconnect).
-			c.srv.logoffPrevious(req.PreviousSessionID, nil)
+			c.srv.logoffPrevious(req.PreviousSessionID, "")
 		}
 	}
 	s.mu.Lock()
@@ -124,6 +124,10 @@ func handleSessionSetup(ctx context.Context, r *request) error {
 		c.failSession(s)
 		return wire.StatusLogonFailure
 	}
+	if req.PreviousSessionID != 0 && !reauth && !s.guest {
+		// The previous session may be another node's (durable_xnode.go).
+		c.srv.logoffPreviousElsewhere(ctx, req.PreviousSessionID, s.user)
+	}
 	c.log.Info("session established", "session", s.id, "user", s.user, "dialect", dialectName(dialect))
 	r.out = resp.Append(r.out)
 	return nil
@@ -170,14 +174,13 @@ func (c *conn) failSession(s *session) {
 }
 
 // logoffPrevious ends the session a reconnecting client names as its
-// PreviousSessionId (3.3.5.5.3), if it belongs to the same user.
-func (s *Server) logoffPrevious(id uint64, except *conn) {
+// PreviousSessionId (3.3.5.5.3), if it belongs to user ("": any user). It
+// reports whether it found the session.
+func (s *Server) logoffPrevious(id uint64, user string) bool {
 	s.mu.Lock()
 	conns := make([]*conn, 0, len(s.conns))
 	for c := range s.conns {
-		if c != except {
-			conns = append(conns, c)
-		}
+		conns = append(conns, c)
 	}
 	s.mu.Unlock()
 	for _, c := range conns {
@@ -185,11 +188,15 @@ func (s *Server) logoffPrevious(id uint64, except *conn) {
 		sess := c.sessions[id]
 		c.mu.Unlock()
 		if sess != nil {
+			if user != "" && !equalFoldUser(sess.account(), user) {
+				return false
+			}
 			sess.unbindAll(c)
 			sess.logoff(c)
-			return
+			return true
 		}
 	}
+	return false
 }
 
 // handleLogoff is SMB2 LOGOFF (3.3.5.6).

@@ -518,6 +518,11 @@ func meterLocker(l smbnode.Locker, node string) *meteredLocker {
 	return &meteredLocker{Locker: l, node: node, m: newLockMetrics(), pending: map[breakID]time.Time{}}
 }
 
+// Unwrap returns the wrapped Locker, where the SMB layer finds its
+// optional interfaces (durable opens kept across a restart or moved
+// between nodes).
+func (l *meteredLocker) Unwrap() smbnode.Locker { return l.Locker }
+
 func (l *meteredLocker) OwnedLocks() []table.Record {
 	if ll, ok := l.Locker.(smbnode.LockLister); ok {
 		return ll.OwnedLocks()

@@ -75,6 +75,14 @@ type Break struct {
 // and connects to share. The connection is closed when ctx ends before the
 // tree connect answered.
 func Dial(ctx context.Context, addr, user, pass, share string) (*Client, error) {
+	var guid [16]byte
+	rand.Read(guid[:])
+	return DialGUID(ctx, addr, user, pass, share, guid)
+}
+
+// DialGUID is Dial with the client's ClientGuid (NEGOTIATE): a client
+// that reconnects a leased durable handle keeps its ClientGuid.
+func DialGUID(ctx context.Context, addr, user, pass, share string, guid [16]byte) (*Client, error) {
 	nc, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
@@ -83,7 +91,7 @@ func Dial(ctx context.Context, addr, user, pass, share string) (*Client, error) 
 	go c.readLoop()
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
 	defer stop()
-	if err := c.logon(ctx, user, pass); err != nil {
+	if err := c.logon(ctx, user, pass, guid); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("logon to %s as %s: %w", addr, user, err)
 	}
@@ -266,6 +274,7 @@ type Open struct {
 	OplockLevel uint8
 	Action      uint32
 	Lease       *wire.Lease // the RqLs response context, if any
+	Durable     bool        // a DHnQ response context: the handle is durable
 }
 
 // Create options, access masks, share access and dispositions the tests
@@ -302,6 +311,11 @@ type CreateReq struct {
 	Options     uint32
 	Oplock      uint8
 	Lease       *wire.Lease // v1 lease request (Oplock is then OplockLease)
+	// Durable asks for a durable handle (DHnQ, MS-SMB2 2.2.13.2.3).
+	Durable bool
+	// Reconnect reconnects the durable handle with this FileID (DHnC,
+	// 2.2.13.2.4); the server then ignores the other fields but Lease.
+	Reconnect *wire.FileID
 }
 
 // StartCreate sends a CREATE without waiting for its answer; FinishCreate
@@ -319,6 +333,13 @@ func (c *Client) StartCreate(r CreateReq) (*Call, error) {
 	if r.Lease != nil {
 		req.RequestedOplockLevel = OplockLease
 		req.Contexts = []wire.CreateContext{{Name: wire.CreateContextRequestLease, Data: r.Lease.Append(nil)}}
+	}
+	if r.Durable {
+		req.Contexts = append(req.Contexts, wire.CreateContext{Name: wire.CreateContextDurableHandleRequest, Data: make([]byte, 16)})
+	}
+	if id := r.Reconnect; id != nil {
+		data := binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, id.Persistent), id.Volatile)
+		req.Contexts = append(req.Contexts, wire.CreateContext{Name: wire.CreateContextDurableHandleReconnect, Data: data})
 	}
 	return c.Send(wire.CommandCreate, req.Append)
 }
@@ -351,6 +372,7 @@ func (c *Client) FinishCreate(ctx context.Context, call *Call) (*Open, error) {
 			return nil, fmt.Errorf("%w: %v", ErrProtocol, err)
 		}
 		for _, cc := range ctxs {
+			o.Durable = o.Durable || cc.Name == wire.CreateContextDurableHandleRequest
 			if cc.Name == wire.CreateContextRequestLease {
 				if o.Lease, err = wire.ParseLease(cc.Data); err != nil {
 					return nil, fmt.Errorf("%w: %v", ErrProtocol, err)

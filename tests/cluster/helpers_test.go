@@ -20,9 +20,15 @@ func startCluster(t *testing.T, n int, tweak func(*Config)) *Cluster {
 // when the test ends.
 func dial(t *testing.T, c *Cluster, i int) *Client {
 	t.Helper()
+	return dialGUID(t, c, i, NewLeaseKey())
+}
+
+// dialGUID is dial with the client's ClientGuid.
+func dialGUID(t *testing.T, c *Cluster, i int, guid [16]byte) *Client {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl, err := Dial(ctx, c.Nodes[i].SMBAddr, testUser, testPass, "data")
+	cl, err := DialGUID(ctx, c.Nodes[i].SMBAddr, testUser, testPass, "data", guid)
 	if err != nil {
 		t.Fatalf("node %s: %v", c.Nodes[i].Name, err)
 	}

@@ -23,9 +23,7 @@ const ntlmFlags = 0x1 | 0x4 | 0x200 | 0x8000 | 0x80000 | 0x800000 | 0x20000000
 // logon negotiates SMB 2.1 and runs a raw NTLMSSP (no SPNEGO wrapping)
 // NTLMv2 SESSION_SETUP; afterwards every request is signed with
 // HMAC-SHA256 and the session key.
-func (c *Client) logon(ctx context.Context, user, pass string) error {
-	var guid [16]byte
-	rand.Read(guid[:])
+func (c *Client) logon(ctx context.Context, user, pass string, guid [16]byte) error {
 	neg := &wire.NegotiateRequest{Dialects: []uint16{wire.Dialect202, wire.Dialect210}, SecurityMode: 1, ClientGUID: guid}
 	r, err := c.Do(ctx, wire.CommandNegotiate, neg.Append)
 	if err == nil && r.Header.Status != 0 {
