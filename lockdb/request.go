@@ -173,17 +173,15 @@ func (c *Cluster) OpenFile(ctx context.Context, key table.Key, open table.Open, 
 }
 
 // CloseFile removes an open with its byte-range locks. CloseResult.Delete
-// tells the caller to remove the name (delete-on-close, last open).
+// tells the caller to remove the name (delete-on-close, last open). When
+// the close crossed a recovery before any home applied it, the open is
+// simply gone from the new generation and the result is empty (nothing is
+// known about other opens, so Delete is false).
 func (c *Cluster) CloseFile(ctx context.Context, key table.Key, id table.OpenID) (table.CloseResult, error) {
 	if err := c.checkOwner(id); err != nil {
 		return table.CloseResult{}, err
 	}
-	res, err := c.do(ctx, kindClose, &keyReq{Key: key, ID: id}, func(homeRes) { c.recordCloseLocked(key, id) })
-	if errors.Is(err, table.ErrNoSuchOpen) {
-		c.mu.Lock()
-		c.recordCloseLocked(key, id)
-		c.mu.Unlock()
-	}
+	res, err := c.release(ctx, kindClose, &keyReq{Key: key, ID: id}, func() bool { return c.recordCloseLocked(key, id) }, table.ErrNoSuchOpen)
 	return res.Close, err
 }
 
@@ -215,8 +213,30 @@ func (c *Cluster) Unlock(ctx context.Context, key table.Key, req table.LockReque
 	if err := c.checkOwner(req.Open); err != nil {
 		return err
 	}
-	_, err := c.do(ctx, kindUnlock, &keyReq{Key: key, Lock: &req}, func(homeRes) { c.recordUnlockLocked(key, req) })
+	_, err := c.release(ctx, kindUnlock, &keyReq{Key: key, Lock: &req}, func() bool { return c.recordUnlockLocked(key, req) }, table.ErrRangeNotLocked)
 	return err
+}
+
+// release sends a request that gives a record up (close, unlock). The
+// owned copy forgets the record before the request leaves, because once
+// the home may have applied it the home may grant against it: a reassert
+// must never bring it back. (Issue 3: an unlock whose answer came after a
+// freeze was discarded, the lock was reasserted next to a lock the old
+// home had granted over the released range, and the new home rejected the
+// owner's whole key, whose other records its clients still held.) So a
+// success from a home whose generation has ended since is final, and a
+// retry at a new home that finds the record gone (notFound) means the
+// release took effect there. Even when the request fails, the record is
+// released at the latest by the next generation.
+func (c *Cluster) release(ctx context.Context, kind Kind, req *keyReq, forgetLocked func() bool, notFound error) (homeRes, error) {
+	c.mu.Lock()
+	owned := forgetLocked()
+	c.mu.Unlock()
+	res, err := c.do(ctx, kind, req, nil)
+	if owned && errors.Is(err, notFound) {
+		return homeRes{}, nil
+	}
+	return res, err
 }
 
 // CheckIO reports whether open id may read (write false) or write the
