@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,20 +105,32 @@ type harness struct {
 }
 
 // ringLog keeps the last lines of every node's log, dumped when a
-// randomized schedule fails.
+// randomized schedule fails, and every line that contains watch.
 type ringLog struct {
-	mu    sync.Mutex
-	lines []string
+	mu      sync.Mutex
+	lines   []string
+	watch   string
+	watched []string
 }
 
 func (r *ringLog) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lines = append(r.lines, string(p))
+	if r.watch != "" && strings.Contains(string(p), r.watch) {
+		r.watched = append(r.watched, string(p))
+	}
 	if len(r.lines) > 4000 {
 		r.lines = append([]string(nil), r.lines[2000:]...)
 	}
 	return len(p), nil
+}
+
+// seen returns the watched lines logged so far.
+func (r *ringLog) seen() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.watched...)
 }
 
 func (r *ringLog) dump(t testing.TB) {

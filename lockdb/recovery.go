@@ -437,6 +437,10 @@ func (c *Cluster) handleReassert(ctx context.Context, m Message) Message {
 	return reply(c.gen, reassertRep{Records: n}, nil)
 }
 
+// rejectedMsg is logged for every key of this node a new home rejected
+// (the randomized schedules watch for it).
+const rejectedMsg = "reassert: a home rejected my records of a key"
+
 // dropRejected handles keys a new home refused: they conflicted with
 // records another member reasserted (only possible after a failure the
 // fence could not cover; the home keeps the first owner's). This node's
@@ -448,7 +452,7 @@ func (c *Cluster) handleReassert(ctx context.Context, m Message) Message {
 func (c *Cluster) dropRejected(keys []table.Key) {
 	c.mu.Lock()
 	for _, k := range keys {
-		c.log.Error("reassert: a home rejected my records of a key", "key", k.String())
+		c.log.Error(rejectedMsg, "key", k.String())
 	}
 	c.fenceLocked("a new home rejected reasserted records")
 	c.bumpLocked()
