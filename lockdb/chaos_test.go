@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -386,7 +387,7 @@ func (x *chaos) settle(s int) {
 		t.Fatalf("schedule %d %v: %v", s, x.events, err)
 	}
 	if len(merrs) > 0 {
-		t.Fatalf("schedule %d %v: clients saw conflicting grants: %v", s, x.events, merrs)
+		t.Fatalf("schedule %d %v: clients saw conflicting grants: %v (renew-loop stalls beyond clock_margin, live nodes: %s)", s, x.events, merrs, x.stalls())
 	}
 	if rej := x.ring.seen(); len(rej) > 0 {
 		t.Fatalf("schedule %d %v: a home rejected reasserted records: %v", s, x.events, rej)
@@ -400,6 +401,18 @@ func (x *chaos) settle(s int) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// stalls reports how often each live node's renew loop came round later
+// than the clock margin (noteStall), and the latest round.
+func (x *chaos) stalls() string {
+	var out []string
+	for _, c := range x.h.live() {
+		c.mu.Lock()
+		out = append(out, fmt.Sprintf("%s %d, max %v", c.self.Name, c.stalls, c.maxStall))
+		c.mu.Unlock()
+	}
+	return strings.Join(out, "; ")
 }
 
 func (x *chaos) grantsNow() int {
