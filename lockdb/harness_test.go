@@ -17,16 +17,20 @@ import (
 )
 
 // fastConfig is TestConfig scaled down further for the in-memory harness,
-// where a round trip costs microseconds.
+// where a round trip costs microseconds. The fence timeout is close to its
+// floor (lease + 2 × rpc_timeout), since every partition in the randomized
+// schedules waits it out; the clock margin is production's, because three
+// nodes under -race on a loaded two-core machine stall by more than 50 ms
+// (see noteStall).
 func fastConfig(node, stateDir, sharedDir string) Config {
 	c := TestConfig(node, stateDir, sharedDir)
-	c.LeaseDuration = 200 * time.Millisecond
+	c.LeaseDuration = 150 * time.Millisecond
 	c.HeartbeatInterval = 40 * time.Millisecond
 	c.ReclockInterval = 20 * time.Millisecond
-	c.FenceTimeout = 600 * time.Millisecond
-	c.RPCTimeout = 150 * time.Millisecond
+	c.FenceTimeout = 420 * time.Millisecond
+	c.RPCTimeout = 120 * time.Millisecond
 	c.BreakTimeout = 300 * time.Millisecond
-	c.ClockMargin = 50 * time.Millisecond
+	c.ClockMargin = 100 * time.Millisecond
 	return c
 }
 
