@@ -341,7 +341,7 @@ func (x *chaos) event() {
 	default:
 		x.note("run")
 	}
-	time.Sleep(time.Duration(x.rng.IntN(80)) * time.Millisecond)
+	time.Sleep(time.Duration(x.rng.IntN(50)) * time.Millisecond)
 }
 
 // settle heals the network, restarts some dead nodes, waits for a stable
