@@ -65,8 +65,10 @@ type Cluster struct {
 	owned        map[table.Key]*ownedKey
 	early        map[table.Key][]table.Break // breaks that overtook their grant
 	gone         map[Peer]bool
-	pulling      bool   // users snapshot pull under way
-	wantRecovery uint64 // generation in which a request's outcome was lost
+	pulling      bool          // users snapshot pull under way
+	wantRecovery uint64        // generation in which a request's outcome was lost
+	stalls       int           // renew rounds later than the clock margin (noteStall)
+	maxStall     time.Duration // the latest of them
 
 	// coordinator state (meaningful while isCoord)
 	isCoord      bool

@@ -53,7 +53,10 @@ type Config struct {
 	// request (freeze, reassert, renew, admin listings).
 	RPCTimeout time.Duration `toml:"rpc_timeout"`
 	// ClockMargin is added to every lease the coordinator waits out, to
-	// cover clock-rate differences between nodes.
+	// cover clock-rate differences between nodes and how late a member's
+	// renew loop may run (a scheduling stall): a member logs every round
+	// later than the margin, and an error when its clients were dropped
+	// later than the coordinator waits.
 	ClockMargin time.Duration `toml:"clock_margin"`
 
 	// Logger receives the cluster's logs; nil discards them.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,16 +17,20 @@ import (
 )
 
 // fastConfig is TestConfig scaled down further for the in-memory harness,
-// where a round trip costs microseconds.
+// where a round trip costs microseconds. The fence timeout is close to its
+// floor (lease + 2 × rpc_timeout), since every partition in the randomized
+// schedules waits it out; the clock margin is production's, because three
+// nodes under -race on a loaded two-core machine stall by more than 50 ms
+// (see noteStall).
 func fastConfig(node, stateDir, sharedDir string) Config {
 	c := TestConfig(node, stateDir, sharedDir)
-	c.LeaseDuration = 200 * time.Millisecond
+	c.LeaseDuration = 150 * time.Millisecond
 	c.HeartbeatInterval = 40 * time.Millisecond
 	c.ReclockInterval = 20 * time.Millisecond
-	c.FenceTimeout = 600 * time.Millisecond
-	c.RPCTimeout = 150 * time.Millisecond
+	c.FenceTimeout = 420 * time.Millisecond
+	c.RPCTimeout = 120 * time.Millisecond
 	c.BreakTimeout = 300 * time.Millisecond
-	c.ClockMargin = 50 * time.Millisecond
+	c.ClockMargin = 100 * time.Millisecond
 	return c
 }
 
@@ -104,20 +109,32 @@ type harness struct {
 }
 
 // ringLog keeps the last lines of every node's log, dumped when a
-// randomized schedule fails.
+// randomized schedule fails, and every line that contains watch.
 type ringLog struct {
-	mu    sync.Mutex
-	lines []string
+	mu      sync.Mutex
+	lines   []string
+	watch   string
+	watched []string
 }
 
 func (r *ringLog) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.lines = append(r.lines, string(p))
+	if r.watch != "" && strings.Contains(string(p), r.watch) {
+		r.watched = append(r.watched, string(p))
+	}
 	if len(r.lines) > 4000 {
 		r.lines = append([]string(nil), r.lines[2000:]...)
 	}
 	return len(p), nil
+}
+
+// seen returns the watched lines logged so far.
+func (r *ringLog) seen() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.watched...)
 }
 
 func (r *ringLog) dump(t testing.TB) {

@@ -23,6 +23,7 @@ type InmemNetwork struct {
 	jitter  time.Duration
 	drop    float64
 	members map[*inmemMembership]struct{}
+	onReply func(from, to string, req Message)
 }
 
 // NewInmemNetwork returns an empty network.
@@ -146,6 +147,17 @@ func (n *InmemNetwork) SetDrop(p float64) {
 	n.mu.Unlock()
 }
 
+// SetReplyHook makes every call run f(caller address, callee address,
+// request) after the callee's handler answered and before the answer
+// travels back; f may block, holding that answer in flight (a test's
+// handle on "the home acted, the requester has not heard yet"). Nil
+// removes the hook.
+func (n *InmemNetwork) SetReplyHook(f func(from, to string, req Message)) {
+	n.mu.Lock()
+	n.onReply = f
+	n.mu.Unlock()
+}
+
 // InmemTransport is one node's end of an InmemNetwork.
 type InmemTransport struct{ nd *inmemNode }
 
@@ -243,6 +255,12 @@ func (t *InmemTransport) Call(ctx context.Context, addr string, req Message) (Me
 	req.Body = body
 	rep := dst.handler(hctx, t.nd.self, req)
 	rep.Body = append([]byte(nil), rep.Body...)
+	n.mu.Lock()
+	hook := n.onReply
+	n.mu.Unlock()
+	if hook != nil {
+		hook(t.nd.addr, addr, req)
+	}
 	n.mu.Lock()
 	alive := !dst.closed && !t.nd.closed && n.connectedLocked(t.nd.addr, addr)
 	n.mu.Unlock()

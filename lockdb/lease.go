@@ -32,11 +32,13 @@ type renewRep struct {
 
 // renewLoop renews this node's lease from the coordinator of its
 // generation every heartbeat, and fences the node when no coordinator has
-// answered for longer than the fence timeout.
+// answered for longer than the fence timeout. It also measures its own
+// scheduling stalls (see noteStall).
 func (c *Cluster) renewLoop() {
 	defer c.wg.Done()
 	t := time.NewTicker(c.cfg.HeartbeatInterval)
 	defer t.Stop()
+	prev := time.Now()
 	for {
 		select {
 		case <-c.ctx.Done():
@@ -44,8 +46,29 @@ func (c *Cluster) renewLoop() {
 		case <-t.C:
 		case <-c.renewCh:
 		}
+		now := time.Now()
+		c.noteStall(now.Sub(prev) - c.cfg.HeartbeatInterval)
+		prev = now
 		c.renewOnce()
 	}
+}
+
+// noteStall records how late the renew loop came round (one iteration,
+// its renewal call included, takes at most a heartbeat). The coordinator
+// lets a departed member's fence come up to two heartbeats plus the clock
+// margin after its deadline, so the fence, and the Owner.Fenced call that
+// drops the clients, are only on time while this loop is never later than
+// a heartbeat plus the margin. A later round breaks that assumption: it is
+// logged and counted (checkFence says when it made a fence late).
+func (c *Cluster) noteStall(late time.Duration) {
+	if late <= c.cfg.ClockMargin {
+		return
+	}
+	c.mu.Lock()
+	c.stalls++
+	c.maxStall = max(c.maxStall, late)
+	c.mu.Unlock()
+	c.log.Warn("scheduling stall beyond clock_margin", "late", late, "clock_margin", c.cfg.ClockMargin)
 }
 
 func (c *Cluster) renewOnce() {
@@ -100,6 +123,7 @@ func (c *Cluster) checkFence() bool {
 	c.mu.Lock()
 	fence := !c.fenced && !c.closed && c.gen > 0 && time.Since(c.lastContact) > c.cfg.FenceTimeout
 	fenced := c.fenced
+	deadline := c.lastContact.Add(c.cfg.FenceTimeout)
 	if fence {
 		c.fenced = true
 		c.fenceLocked("no coordinator for " + time.Since(c.lastContact).Round(time.Millisecond).String())
@@ -108,6 +132,12 @@ func (c *Cluster) checkFence() bool {
 	c.mu.Unlock()
 	if fence {
 		c.notifyFenced()
+		// The coordinator re-homes our keys two heartbeats plus the
+		// clock margin after the deadline (counted from a later instant).
+		if late := time.Since(deadline); late > 2*c.cfg.HeartbeatInterval+c.cfg.ClockMargin {
+			c.log.Error("clients dropped later than the coordinator waits: a scheduling stall broke clock_margin",
+				"after_deadline", late, "clock_margin", c.cfg.ClockMargin)
+		}
 	}
 	return fence || fenced
 }

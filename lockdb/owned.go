@@ -85,12 +85,15 @@ func (c *Cluster) recordOpenLocked(k table.Key, op table.Open, res table.Result)
 	}
 }
 
-func (c *Cluster) recordCloseLocked(k table.Key, id table.OpenID) {
+// recordCloseLocked forgets an open with its locks; it reports whether
+// the open was owned.
+func (c *Cluster) recordCloseLocked(k table.Key, id table.OpenID) bool {
 	o := c.owned[k]
 	if o == nil {
-		return
+		return false
 	}
 	c.log.Debug("owned: close", "key", k.String(), "open", id.String(), "gen", c.gen)
+	n := len(o.opens)
 	o.opens = slices.DeleteFunc(o.opens, func(r table.Record) bool {
 		if r.Open.ID == id && r.Open.Durable {
 			c.st.deleteDurable(id.String())
@@ -99,6 +102,7 @@ func (c *Cluster) recordCloseLocked(k table.Key, id table.OpenID) {
 	})
 	o.locks = slices.DeleteFunc(o.locks, func(l table.LockRequest) bool { return l.Open == id })
 	c.gcOwnedLocked(k)
+	return len(o.opens) < n
 }
 
 func (c *Cluster) recordLockLocked(k table.Key, l table.LockRequest) {
@@ -107,19 +111,25 @@ func (c *Cluster) recordLockLocked(k table.Key, l table.LockRequest) {
 	c.log.Debug("owned: lock", "key", k.String(), "lock", l, "gen", c.gen)
 }
 
-func (c *Cluster) recordUnlockLocked(k table.Key, l table.LockRequest) {
+// recordUnlockLocked forgets the earliest owned lock of l's open with
+// exactly l's range (as the home's Unlock does); it reports whether there
+// was one.
+func (c *Cluster) recordUnlockLocked(k table.Key, l table.LockRequest) bool {
 	o := c.owned[k]
 	if o == nil {
-		return
+		return false
 	}
+	found := false
 	for i, x := range o.locks {
 		if x.Open == l.Open && x.Offset == l.Offset && x.Length == l.Length {
 			c.log.Debug("owned: unlock", "key", k.String(), "lock", l, "gen", c.gen)
 			o.locks = slices.Delete(o.locks, i, i+1)
+			found = true
 			break
 		}
 	}
 	c.gcOwnedLocked(k)
+	return found
 }
 
 func (c *Cluster) recordDeleteOnCloseLocked(k table.Key, id table.OpenID, on bool) {

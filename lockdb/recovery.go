@@ -441,16 +441,27 @@ func (c *Cluster) handleReassert(ctx context.Context, m Message) Message {
 	return reply(c.gen, reassertRep{Records: n}, nil)
 }
 
-// dropRejected forgets owned records a new home refused (they conflicted
-// with records reasserted by another member: only possible after a
-// failure the fence could not cover; the home keeps the first owner's).
+// rejectedMsg is logged for every key of this node a new home rejected
+// (the randomized schedules watch for it).
+const rejectedMsg = "reassert: a home rejected my records of a key"
+
+// dropRejected handles keys a new home refused: they conflicted with
+// records another member reasserted (only possible after a failure the
+// fence could not cover; the home keeps the first owner's). This node's
+// clients still rely on the refused records, which the new generation will
+// not protect, so the node fences: it drops every record and its clients
+// before the reassert answers, that is before the coordinator can commit,
+// and it refuses the commit (the attempt is poisoned) so that it rejoins
+// empty in the next generation.
 func (c *Cluster) dropRejected(keys []table.Key) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	for _, k := range keys {
-		c.log.Error("reassert: home rejected my records of a key; dropping them", "key", k.String())
-		delete(c.owned, k)
+		c.log.Error(rejectedMsg, "key", k.String())
 	}
+	c.fenceLocked("a new home rejected reasserted records")
+	c.bumpLocked()
+	c.mu.Unlock()
+	c.notifyFenced()
 }
 
 // handleImport installs reasserted records in the (pending) home table,

@@ -62,28 +62,7 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 		if err != nil {
 			return homeRes{}, err
 		}
-		home := homeOf(req.Key, st.nodes)
-		var res homeRes
-		replied := true
-		cctx, cancel := context.WithCancel(ctx)
-		stop := context.AfterFunc(st.epoch, cancel)
-		if home.Name == c.self.Name {
-			res, err = c.execHome(cctx, st.gen, kind, req)
-		} else {
-			var m Message
-			m, err = c.tr.Call(cctx, home.Addr, Message{Kind: kind, Gen: st.gen, Body: encode(req)})
-			replied = err == nil
-			if err == nil {
-				err = replyErr(m)
-				if err == nil && kind != kindCheckIO {
-					if err = decode(m.Body, &res); err != nil {
-						replied = false // it acted, but we cannot tell how
-					}
-				}
-			}
-		}
-		stop()
-		cancel()
+		res, replied, err := c.ask(ctx, st, kind, req)
 		if err == nil {
 			// A final answer, even if ctx ended meanwhile: the home acted.
 			if commit == nil {
@@ -110,16 +89,10 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			// twice, and a grant we never recorded would linger at the
 			// home. Ask for a new generation, which rebuilds every table
 			// from the owners, and wait for it.
-			c.requestRecovery(st.gen)
-			if ctx.Err() != nil {
-				return homeRes{}, ctx.Err()
+			if err := c.awaitRecovery(ctx, st); err != nil {
+				return homeRes{}, err
 			}
-			select {
-			case <-st.changed:
-				continue
-			case <-ctx.Done():
-				return homeRes{}, ctx.Err()
-			}
+			continue
 		}
 		if ctx.Err() != nil {
 			return homeRes{}, ctx.Err()
@@ -129,24 +102,79 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			// table (or, if we were fenced, with the next one). Try again.
 			continue
 		}
-		if retryable(err) || errors.Is(err, ErrClosed) || errors.Is(err, context.Canceled) {
-			// The home refused without acting (stale generation, no
-			// lease yet, closing): try again after the next change or a
-			// moment, for a lease that is about to be renewed.
-			t := time.NewTimer(backoff)
-			backoff = min(2*backoff, c.cfg.HeartbeatInterval/4)
-			select {
-			case <-st.changed:
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return homeRes{}, ctx.Err()
+		if refusedUnacted(err) {
+			if err := c.pause(ctx, st, &backoff); err != nil {
+				return homeRes{}, err
 			}
-			t.Stop()
 			continue
 		}
 		return res, err
 	}
+}
+
+// ask sends one key request to the key's home in generation st and
+// returns its answer. replied is false when the home may have acted but
+// its answer was lost or unreadable.
+func (c *Cluster) ask(ctx context.Context, st serving, kind Kind, req *keyReq) (res homeRes, replied bool, err error) {
+	cctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(st.epoch, cancel)
+	defer func() {
+		stop()
+		cancel()
+	}()
+	home := homeOf(req.Key, st.nodes)
+	if home.Name == c.self.Name {
+		res, err = c.execHome(cctx, st.gen, kind, req)
+		return res, true, err
+	}
+	m, err := c.tr.Call(cctx, home.Addr, Message{Kind: kind, Gen: st.gen, Body: encode(req)})
+	if err != nil {
+		return res, false, err
+	}
+	if err = replyErr(m); err == nil && kind != kindCheckIO {
+		if err = decode(m.Body, &res); err != nil {
+			return res, false, err // it acted, but we cannot tell how
+		}
+	}
+	return res, true, err
+}
+
+// refusedUnacted reports whether a home's error means it refused without
+// acting (stale generation, no lease yet, closing), so that the request
+// may be sent again.
+func refusedUnacted(err error) bool {
+	return retryable(err) || errors.Is(err, ErrClosed) || errors.Is(err, context.Canceled)
+}
+
+// awaitRecovery asks for a new generation after a request's outcome at
+// its home was lost, and waits until the state of st changes.
+func (c *Cluster) awaitRecovery(ctx context.Context, st serving) error {
+	c.requestRecovery(st.gen)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	select {
+	case <-st.changed:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// pause waits before a request refused without acting is sent again: for
+// the next state change or a moment (a lease about to be renewed), the
+// moment doubling up to a quarter heartbeat.
+func (c *Cluster) pause(ctx context.Context, st serving, backoff *time.Duration) error {
+	t := time.NewTimer(*backoff)
+	defer t.Stop()
+	*backoff = min(2**backoff, c.cfg.HeartbeatInterval/4)
+	select {
+	case <-st.changed:
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return nil
 }
 
 func (c *Cluster) checkOwner(id table.OpenID) error {
@@ -173,17 +201,15 @@ func (c *Cluster) OpenFile(ctx context.Context, key table.Key, open table.Open, 
 }
 
 // CloseFile removes an open with its byte-range locks. CloseResult.Delete
-// tells the caller to remove the name (delete-on-close, last open).
+// tells the caller to remove the name (delete-on-close, last open). When
+// the close crossed a recovery before any home applied it, the open is
+// simply gone from the new generation and the result is empty (nothing is
+// known about other opens, so Delete is false).
 func (c *Cluster) CloseFile(ctx context.Context, key table.Key, id table.OpenID) (table.CloseResult, error) {
 	if err := c.checkOwner(id); err != nil {
 		return table.CloseResult{}, err
 	}
-	res, err := c.do(ctx, kindClose, &keyReq{Key: key, ID: id}, func(homeRes) { c.recordCloseLocked(key, id) })
-	if errors.Is(err, table.ErrNoSuchOpen) {
-		c.mu.Lock()
-		c.recordCloseLocked(key, id)
-		c.mu.Unlock()
-	}
+	res, err := c.release(ctx, kindClose, &keyReq{Key: key, ID: id}, func() bool { return c.recordCloseLocked(key, id) }, table.ErrNoSuchOpen)
 	return res.Close, err
 }
 
@@ -215,8 +241,61 @@ func (c *Cluster) Unlock(ctx context.Context, key table.Key, req table.LockReque
 	if err := c.checkOwner(req.Open); err != nil {
 		return err
 	}
-	_, err := c.do(ctx, kindUnlock, &keyReq{Key: key, Lock: &req}, func(homeRes) { c.recordUnlockLocked(key, req) })
+	_, err := c.release(ctx, kindUnlock, &keyReq{Key: key, Lock: &req}, func() bool { return c.recordUnlockLocked(key, req) }, table.ErrRangeNotLocked)
 	return err
+}
+
+// release sends a request that gives a record up (close, unlock). The
+// owned copy forgets the record before the request leaves, in a thawed
+// generation G, because once the home may have applied it the home may
+// grant against it: no reassert may bring it back. (Issue 3: an unlock
+// whose answer came after a freeze was discarded, the lock was reasserted
+// next to a lock the old home had granted over the released range since,
+// and the new home rejected the owner's whole key, whose other records
+// its clients still held.) So the request concerns G's table only: every
+// later table is built from owned copies without the record. It is not
+// sent again after G ends (a retry could release a second, identical
+// record in the new table), and G's end, or a lost answer (which ends G),
+// completes it with an empty result. A home that finds an owned record
+// gone (notFound) answers the same.
+func (c *Cluster) release(ctx context.Context, kind Kind, req *keyReq, forgetLocked func() bool, notFound error) (homeRes, error) {
+	var st serving
+	owned := false
+	for {
+		var err error
+		if st, err = c.waitServing(ctx); err != nil {
+			return homeRes{}, err
+		}
+		c.mu.Lock()
+		ok := !c.frozen && !c.closed && !c.fenced && c.gen == st.gen
+		if ok {
+			owned = forgetLocked()
+		}
+		c.mu.Unlock()
+		if ok {
+			break
+		}
+	}
+	backoff := time.Millisecond
+	for {
+		res, replied, err := c.ask(ctx, st, kind, req)
+		switch {
+		case err == nil:
+			return res, nil
+		case st.epoch.Err() != nil, owned && errors.Is(err, notFound):
+			return homeRes{}, nil
+		case !replied:
+			return homeRes{}, c.awaitRecovery(ctx, st)
+		case ctx.Err() != nil:
+			return homeRes{}, ctx.Err()
+		case refusedUnacted(err):
+			if err := c.pause(ctx, st, &backoff); err != nil {
+				return homeRes{}, err
+			}
+			continue
+		}
+		return res, err
+	}
 }
 
 // CheckIO reports whether open id may read (write false) or write the
