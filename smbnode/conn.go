@@ -88,14 +88,25 @@ func (c *conn) close() {
 // serve reads frames until the connection ends, then releases every
 // session, tree and open of the connection.
 func (c *conn) serve() {
+	c.readFrames(bufio.NewReaderSize(c.nc, 64<<10))
+}
+
+// readFrames is the connection's reader: it reads frames from br until the
+// connection ends, then tears the connection down; or until a chain it ran
+// inline handed reading over to a new goroutine (inline.go), which then
+// continues here with the same br.
+func (c *conn) readFrames(br *bufio.Reader) {
+	var h *readerHandoff
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("panic in connection reader", "panic", r, "stack", string(debug.Stack()))
+			c.close()
 		}
-		c.close()
-		c.teardown()
+		if h == nil || !h.released.Load() {
+			c.close()
+			c.teardown()
+		}
 	}()
-	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var hdr [4]byte
 	for {
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
@@ -115,9 +126,13 @@ func (c *conn) serve() {
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return
 		}
-		if err := c.frame(buf); err != nil {
+		h = &readerHandoff{c: c, br: br}
+		if err := c.frame(buf, h); err != nil {
 			c.log.Debug("dropping connection", "err", err)
 			return
+		}
+		if h.released.Load() {
+			return // another goroutine reads now
 		}
 	}
 }
@@ -149,10 +164,11 @@ func putFrame(b []byte) {
 // errDrop asks the reader to drop the connection.
 var errDrop = errors.New("smb: drop connection")
 
-// frame handles one NetBIOS frame. Synchronous checks that must see frames
-// in order (negotiate, credits, decryption) run here; each request chain
-// then runs in its own goroutine.
-func (c *conn) frame(buf []byte) error {
+// frame handles one NetBIOS frame on the reader h. Synchronous checks that
+// must see frames in order (negotiate, credits, decryption) run here; a
+// quick request chain then runs here too (inline.go), any other in its own
+// goroutine.
+func (c *conn) frame(buf []byte, h *readerHandoff) error {
 	var encSession *session
 	if wire.IsTransform(buf) {
 		plain, sess, err := c.decrypt(buf)
@@ -163,7 +179,7 @@ func (c *conn) frame(buf []byte) error {
 	} else if wire.IsSMB1Negotiate(buf) {
 		return c.smb1Negotiate(buf)
 	}
-	h, err := wire.ParseHeader(buf)
+	hdr, err := wire.ParseHeader(buf)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errDrop, err)
 	}
@@ -172,18 +188,21 @@ func (c *conn) frame(buf []byte) error {
 	c.mu.Unlock()
 	if !negotiated {
 		// Only a lone NEGOTIATE may come first (MS-SMB2 3.3.5.2).
-		if h.Command != wire.CommandNegotiate || h.NextCommand != 0 {
-			return fmt.Errorf("%w: %v before NEGOTIATE", errDrop, h.Command)
+		if hdr.Command != wire.CommandNegotiate || hdr.NextCommand != 0 {
+			return fmt.Errorf("%w: %v before NEGOTIATE", errDrop, hdr.Command)
 		}
-		return c.runChain(buf, nil)
+		return c.runChain(buf, nil, nil)
 	}
-	if h.Command == wire.CommandChangeNotify && h.NextCommand == 0 ||
-		h.Command == wire.CommandIoctl && h.NextCommand == 0 && c.srv.ioctlInOrder(buf) {
+	if hdr.Command == wire.CommandChangeNotify && hdr.NextCommand == 0 ||
+		hdr.Command == wire.CommandIoctl && hdr.NextCommand == 0 && c.srv.ioctlInOrder(buf) {
 		// A lone CHANGE_NOTIFY runs here, in arrival order, so that a
 		// CANCEL or a second CHANGE_NOTIFY right behind it finds it
 		// waiting; its handler never blocks (notify.go). So does the
 		// IOCTL torture hook of ioctlInOrder, for the CLOSE behind it.
-		return c.runChain(buf, encSession)
+		return c.runChain(buf, encSession, nil)
+	}
+	if c.inlineChain(buf) {
+		return c.runChain(buf, encSession, h)
 	}
 	go func() {
 		defer func() {
@@ -192,7 +211,7 @@ func (c *conn) frame(buf []byte) error {
 				c.close()
 			}
 		}()
-		if err := c.runChain(buf, encSession); err != nil {
+		if err := c.runChain(buf, encSession, nil); err != nil {
 			c.log.Debug("dropping connection", "err", err)
 			c.close()
 		}

@@ -53,6 +53,9 @@ type chainState struct {
 	sign       []signJob
 	// pooled are large buffers to recycle once the chain is sent.
 	pooled [][]byte
+	// reader is set when the chain runs on the connection's reader
+	// (inline.go); goAsync releases it before anything waits.
+	reader *readerHandoff
 }
 
 type signJob struct {
@@ -105,9 +108,11 @@ func needsTree(cmd wire.Command) bool {
 }
 
 // runChain handles the requests of one frame in order and sends their
-// responses together. It returns an error only to drop the connection.
-func (c *conn) runChain(buf []byte, enc *session) error {
-	st := &chainState{encrypt: enc}
+// responses together; reader is set when it runs on the connection's
+// reader goroutine (inline.go). It returns an error only to drop the
+// connection.
+func (c *conn) runChain(buf []byte, enc *session, reader *readerHandoff) error {
+	st := &chainState{encrypt: enc, reader: reader}
 	off := 0
 	for {
 		h, err := wire.ParseHeader(buf[off:])

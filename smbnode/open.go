@@ -69,7 +69,26 @@ type open struct {
 	durable atomic.Pointer[durableHandle]
 	// asyncIoctls counts IOCTLs in flight on the open that its CLOSE waits
 	// for (ioctl.go asyncSleep).
-	asyncIoctls sync.WaitGroup
+	asyncIoctls inflight
+}
+
+// inflight counts requests in flight that something waits for; unlike a
+// bare WaitGroup it tells whether the wait would block.
+type inflight struct {
+	wg sync.WaitGroup
+	n  atomic.Int32
+}
+
+func (f *inflight) add()  { f.n.Add(1); f.wg.Add(1) }
+func (f *inflight) done() { f.n.Add(-1); f.wg.Done() }
+
+// wait waits until none is in flight, first calling release (a reader
+// handoff, inline.go) when that means waiting.
+func (f *inflight) wait(release func()) {
+	if f.n.Load() > 0 {
+		release()
+	}
+	f.wg.Wait()
 }
 
 // fileID is the FileID handed to the client.
