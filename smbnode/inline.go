@@ -12,13 +12,36 @@ import (
 // and no thread to wake per request, which is most of the cost of an
 // open+close. A chain qualifies when every request in it is a CREATE,
 // CLOSE, QUERY_INFO, or a READ or WRITE of at most inlineIOMax bytes, and
-// the server's Locker never blocks outside goAsync (the node-local one).
+// the server's Locker never blocks outside goAsync (neverBlocks).
 //
 // Such a handler must never wait on the connection's own reader (a break
 // acknowledgment, a CANCEL): every wait starts with goAsync, which first
 // hands reading over to a new goroutine (readerHandoff.release) and turns
 // the inline goroutine into an ordinary request goroutine that ends with
 // its chain.
+
+// LockerWrapper is implemented by a Locker that wraps another (to count or
+// trace its calls) without ever blocking itself: the server looks through
+// it to learn what the wrapped Locker promises.
+type LockerWrapper interface {
+	Unwrap() Locker
+}
+
+// neverBlocks reports whether l, seen through any LockerWrappers, is the
+// node-local Locker, which waits only after goAsync (locker.go). Any other
+// may block on the network (a ClusterLocker asks the key's home node).
+func neverBlocks(l Locker) bool {
+	for {
+		switch v := l.(type) {
+		case *localLocker:
+			return true
+		case LockerWrapper:
+			l = v.Unwrap()
+		default:
+			return false
+		}
+	}
+}
 
 // inlineIOMax is the largest READ or WRITE handled on the reader: a
 // response or payload that small costs less to handle than to hand over.

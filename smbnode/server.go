@@ -95,7 +95,7 @@ func New(cfg Config) (*Server, error) {
 	if s.locker == nil {
 		s.locker = newLocalLocker(cfg.Node)
 	}
-	_, s.inline = s.locker.(*localLocker)
+	s.inline = neverBlocks(s.locker)
 	s.locker.SetBreaker(s)
 	s.startNotifyRelay()
 	var r [2]byte

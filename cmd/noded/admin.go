@@ -518,6 +518,12 @@ func meterLocker(l smbnode.Locker, node string) *meteredLocker {
 	return &meteredLocker{Locker: l, node: node, m: newLockMetrics(), pending: map[breakID]time.Time{}}
 }
 
+// Unwrap lets the SMB server see which Locker is metered (it handles quick
+// requests on the connection's reader when that one never blocks).
+func (l *meteredLocker) Unwrap() smbnode.Locker { return l.Locker }
+
+var _ smbnode.LockerWrapper = (*meteredLocker)(nil)
+
 func (l *meteredLocker) OwnedLocks() []table.Record {
 	if ll, ok := l.Locker.(smbnode.LockLister); ok {
 		return ll.OwnedLocks()
