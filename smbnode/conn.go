@@ -11,6 +11,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"shoal/smbnode/smbcrypto"
@@ -32,6 +33,7 @@ type conn struct {
 	bw     *bufio.Writer
 
 	credits *creditWindow
+	signers atomic.Pointer[signerCache] // dispatch.go signer
 
 	mu sync.Mutex // guards everything below
 	// Negotiated state, fixed once negotiated is true.

@@ -109,11 +109,12 @@ func handleCreate(ctx context.Context, r *request) error {
 	}
 	var o *open
 	var action uint32
+	var fresh *vfs.Info // the open file's Info, read after it was opened
 	if stream != "" {
 		o, action, err = r.createStream(ctx, req, base, stream)
 	} else {
 		req.Name = base
-		o, action, err = r.openFileLive(ctx, req)
+		o, action, fresh, err = r.openFileLive(ctx, req)
 	}
 	if err != nil {
 		return err
@@ -137,8 +138,10 @@ func handleCreate(ctx context.Context, r *request) error {
 			return err
 		}
 	}
-	info, err := vfs.StatFile(o.f)
-	if err != nil {
+	var info vfs.Info
+	if fresh != nil && action == wire.FileOpened {
+		info = *fresh // nothing above changes an opened file
+	} else if info, err = vfs.StatFile(o.f); err != nil {
 		r.c.closeOpen(ctx, o)
 		return err
 	}

@@ -199,15 +199,21 @@ func (c *conn) closeTreeOpens(t *tree) {
 // for breaks: when another open's delete-on-close removed the name in the
 // meantime (another client's disconnect, another node), the open it got is
 // of an unlinked file, and the CREATE starts over from the name, as
-// Samba's deferred opens do.
-func (r *request) openFileLive(ctx context.Context, req *wire.CreateRequest) (*open, uint32, error) {
+// Samba's deferred opens do. It returns the Info it read from the opened
+// file when it did (an existing file), which is current until the CREATE
+// changes the file.
+func (r *request) openFileLive(ctx context.Context, req *wire.CreateRequest) (*open, uint32, *vfs.Info, error) {
 	for try := 0; ; try++ {
 		o, action, err := r.openFile(ctx, req)
 		if err != nil || action == wire.FileCreated || try == 2 {
-			return o, action, err
+			return o, action, nil, err
 		}
-		if st, err := vfs.StatFile(o.f); err != nil || st.Nlink > 0 {
-			return o, action, nil
+		st, err := vfs.StatFile(o.f)
+		if err != nil {
+			return o, action, nil, nil
+		}
+		if st.Nlink > 0 {
+			return o, action, &st, nil
 		}
 		r.c.discardOpen(ctx, o)
 	}
