@@ -183,7 +183,7 @@ const statusBadImpersonationLevel wire.Status = 0xC00000A5
 func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open, uint32, error) {
 	t := r.tree
 	fs := t.share.fs
-	rel, err := fs.Resolve(req.Name)
+	rel, info, err := fs.ResolveStat(req.Name)
 	exists := err == nil
 	if errors.Is(err, vfs.ErrNotExist) {
 		err = nil
@@ -193,15 +193,6 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 	}
 	disp := req.CreateDisposition
 	opts := req.CreateOptions
-	var info vfs.Info
-	if exists {
-		info, err = fs.Stat(rel)
-		if errors.Is(err, vfs.ErrNotExist) {
-			exists = false
-		} else if err != nil {
-			return nil, 0, err
-		}
-	}
 	if rel == "" && (disp == wire.FileCreate || opts&wire.FileNonDirectoryFile != 0) {
 		// The share root always exists and is a directory.
 		if disp == wire.FileCreate {
