@@ -10,7 +10,7 @@
 // itself: a lone CHANGE_NOTIFY, so that it is registered before anything
 // sent after it (its handler never blocks: a change or a CANCEL answers it
 // later, notify.go); and, with a Locker that never blocks, quick chains of
-// CREATE, CLOSE, QUERY_INFO and small READ/WRITE, which would spend more
+// CREATE, CLOSE, QUERY_INFO and small WRITEs, which would spend more
 // on a goroutine than on their work; one that has to wait hands the
 // reader role to a new goroutine first (inline.go). Responses are written
 // under the connection's write lock, signed or encrypted as the session

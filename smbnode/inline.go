@@ -11,7 +11,7 @@ import (
 // the way Samba's smbd runs them on its one thread: no goroutine to start
 // and no thread to wake per request, which is most of the cost of an
 // open+close. A chain qualifies when every request in it is a CREATE,
-// CLOSE, QUERY_INFO, or a READ or WRITE of at most inlineIOMax bytes, and
+// CLOSE, QUERY_INFO, or a WRITE of at most inlineIOMax bytes, and
 // the server's Locker never blocks outside goAsync (neverBlocks).
 //
 // Such a handler must never wait on the connection's own reader (a break
@@ -43,8 +43,8 @@ func neverBlocks(l Locker) bool {
 	}
 }
 
-// inlineIOMax is the largest READ or WRITE handled on the reader: a
-// response or payload that small costs less to handle than to hand over.
+// inlineIOMax is the largest WRITE handled on the reader: a payload that
+// small costs less to write than to hand over.
 const inlineIOMax = 64 << 10
 
 // readerHandoff lets an inline chain give the reader role away.
@@ -104,10 +104,10 @@ func inlineRequest(cmd wire.Command, msg []byte) bool {
 	switch cmd {
 	case wire.CommandCreate, wire.CommandClose, wire.CommandQueryInfo:
 		return true
-	case wire.CommandRead:
-		req, err := wire.ParseReadRequest(msg)
-		return err == nil && req.Length <= inlineIOMax
 	case wire.CommandWrite:
+		// Into the page cache (a write-through one hands reading over
+		// before it syncs). A READ may wait for the disk: a client's
+		// reads keep running side by side.
 		return len(msg) <= wire.HeaderSize+inlineIOMax+64
 	}
 	return false
