@@ -98,13 +98,13 @@ func (c *conn) serve() {
 // inline handed reading over to a new goroutine (inline.go), which then
 // continues here with the same br.
 func (c *conn) readFrames(br *bufio.Reader) {
-	var h *readerHandoff
+	h := &readerHandoff{c: c, br: br} // this goroutine's, until released
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("panic in connection reader", "panic", r, "stack", string(debug.Stack()))
 			c.close()
 		}
-		if h == nil || !h.released.Load() {
+		if !h.released.Load() {
 			c.close()
 			c.teardown()
 		}
@@ -128,9 +128,9 @@ func (c *conn) readFrames(br *bufio.Reader) {
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return
 		}
-		h = &readerHandoff{c: c, br: br}
 		if err := c.frame(buf, h); err != nil {
 			c.log.Debug("dropping connection", "err", err)
+			c.close() // also when another goroutine reads by now
 			return
 		}
 		if h.released.Load() {
