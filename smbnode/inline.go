@@ -56,8 +56,9 @@ type readerHandoff struct {
 
 // release starts a new reader goroutine on the connection, once; the
 // goroutine running the inline chain stops reading when the chain is
-// done. Safe for concurrent use, and a no-op on a nil receiver (a chain
-// that runs in a goroutine of its own).
+// done. It may be called from any goroutine, but only while the chain
+// runs: the reader reuses h for its next frame. A no-op on a nil receiver
+// (a chain that runs in a goroutine of its own).
 func (h *readerHandoff) release() {
 	if h == nil || !h.released.CompareAndSwap(false, true) {
 		return
