@@ -34,6 +34,8 @@ type conn struct {
 
 	credits *creditWindow
 	signers atomic.Pointer[signerCache] // dispatch.go signer
+	// finished is closed when the last reader has torn the connection down.
+	finished chan struct{}
 
 	mu sync.Mutex // guards everything below
 	// Negotiated state, fixed once negotiated is true.
@@ -68,6 +70,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		cancel:       cancel,
 		bw:           bufio.NewWriterSize(nc, 256<<10),
 		credits:      newCreditWindow(),
+		finished:     make(chan struct{}),
 		sessions:     map[uint64]*session{},
 		opens:        map[uint64]*open{},
 		asyncs:       map[uint64]*asyncOp{},
@@ -88,9 +91,11 @@ func (c *conn) close() {
 }
 
 // serve reads frames until the connection ends, then releases every
-// session, tree and open of the connection.
+// session, tree and open of the connection; it returns once they are
+// released, whichever goroutine read last (inline.go).
 func (c *conn) serve() {
 	c.readFrames(bufio.NewReaderSize(c.nc, 64<<10))
+	<-c.finished
 }
 
 // readFrames is the connection's reader: it reads frames from br until the
@@ -107,6 +112,7 @@ func (c *conn) readFrames(br *bufio.Reader) {
 		if !h.released.Load() {
 			c.close()
 			c.teardown()
+			close(c.finished)
 		}
 	}()
 	var hdr [4]byte
