@@ -274,8 +274,8 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 		}
 		created = true
 		action = wire.FileCreated
-		if st, err := vfs.StatFile(f); err == nil && !wantDir {
-			removeStreams(fs, st.FileID) // left by an old file with this inode number
+		if id, err := vfs.StatIdentity(f); err == nil && !wantDir {
+			removeStreams(fs, id.FileID) // left by an old file with this inode number
 		}
 		attrs := req.FileAttributes &^ (wire.FileAttributeDirectory | wire.FileAttributeNormal)
 		if !wantDir {
@@ -306,7 +306,7 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 			fs.Remove(rel)
 		}
 	}
-	st, err := vfs.StatFile(f)
+	st, err := vfs.StatIdentity(f)
 	if err != nil {
 		undo()
 		return nil, 0, err
