@@ -19,9 +19,12 @@ type asyncOp struct {
 // goAsync sends the interim response for r (with the responses of the
 // chain before it) and returns the context the waiting handler must honour.
 // Only the last request of a chain goes async; an earlier one just waits
-// (the client sees it as a slow response), as Samba does.
+// (the client sees it as a slow response), as Samba does. Either way a
+// chain running on the connection's reader first hands reading over
+// (inline.go), so that the wait never holds up the connection.
 func (r *request) goAsync() context.Context {
 	c := r.c
+	r.chain.reader.release()
 	if r.async != nil {
 		return r.async.ctx
 	}

@@ -31,7 +31,8 @@ func handleClose(ctx context.Context, r *request) error {
 			}
 		}
 	}
-	o.asyncIoctls.Wait() // an async IOCTL on the handle completes first (Samba bug 14769)
+	// An async IOCTL on the handle completes first (Samba bug 14769).
+	o.asyncIoctls.wait(r.chain.reader.release)
 	if err := r.c.closeOpen(ctx, o); err != nil && err != wire.StatusFileClosed {
 		r.c.log.Debug("close", "err", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"shoal/smbnode/smbcrypto"
@@ -32,6 +33,9 @@ type conn struct {
 	bw     *bufio.Writer
 
 	credits *creditWindow
+	signers atomic.Pointer[signerCache] // dispatch.go signer
+	// finished is closed when the last reader has torn the connection down.
+	finished chan struct{}
 
 	mu sync.Mutex // guards everything below
 	// Negotiated state, fixed once negotiated is true.
@@ -66,6 +70,7 @@ func newConn(s *Server, nc net.Conn) *conn {
 		cancel:       cancel,
 		bw:           bufio.NewWriterSize(nc, 256<<10),
 		credits:      newCreditWindow(),
+		finished:     make(chan struct{}),
 		sessions:     map[uint64]*session{},
 		opens:        map[uint64]*open{},
 		asyncs:       map[uint64]*asyncOp{},
@@ -86,16 +91,30 @@ func (c *conn) close() {
 }
 
 // serve reads frames until the connection ends, then releases every
-// session, tree and open of the connection.
+// session, tree and open of the connection; it returns once they are
+// released, whichever goroutine read last (inline.go).
 func (c *conn) serve() {
+	c.readFrames(bufio.NewReaderSize(c.nc, 64<<10))
+	<-c.finished
+}
+
+// readFrames is the connection's reader: it reads frames from br until the
+// connection ends, then tears the connection down; or until a chain it ran
+// inline handed reading over to a new goroutine (inline.go), which then
+// continues here with the same br.
+func (c *conn) readFrames(br *bufio.Reader) {
+	h := &readerHandoff{c: c, br: br} // this goroutine's, until released
 	defer func() {
 		if r := recover(); r != nil {
 			c.log.Error("panic in connection reader", "panic", r, "stack", string(debug.Stack()))
+			c.close()
 		}
-		c.close()
-		c.teardown()
+		if !h.released.Load() {
+			c.close()
+			c.teardown()
+			close(c.finished)
+		}
 	}()
-	br := bufio.NewReaderSize(c.nc, 64<<10)
 	var hdr [4]byte
 	for {
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
@@ -115,9 +134,13 @@ func (c *conn) serve() {
 		if _, err := io.ReadFull(br, buf); err != nil {
 			return
 		}
-		if err := c.frame(buf); err != nil {
+		if err := c.frame(buf, h); err != nil {
 			c.log.Debug("dropping connection", "err", err)
+			c.close() // also when another goroutine reads by now
 			return
+		}
+		if h.released.Load() {
+			return // another goroutine reads now
 		}
 	}
 }
@@ -149,10 +172,11 @@ func putFrame(b []byte) {
 // errDrop asks the reader to drop the connection.
 var errDrop = errors.New("smb: drop connection")
 
-// frame handles one NetBIOS frame. Synchronous checks that must see frames
-// in order (negotiate, credits, decryption) run here; each request chain
-// then runs in its own goroutine.
-func (c *conn) frame(buf []byte) error {
+// frame handles one NetBIOS frame on the reader h. Synchronous checks that
+// must see frames in order (negotiate, credits, decryption) run here; a
+// quick request chain then runs here too (inline.go), any other in its own
+// goroutine.
+func (c *conn) frame(buf []byte, h *readerHandoff) error {
 	var encSession *session
 	if wire.IsTransform(buf) {
 		plain, sess, err := c.decrypt(buf)
@@ -163,7 +187,7 @@ func (c *conn) frame(buf []byte) error {
 	} else if wire.IsSMB1Negotiate(buf) {
 		return c.smb1Negotiate(buf)
 	}
-	h, err := wire.ParseHeader(buf)
+	hdr, err := wire.ParseHeader(buf)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errDrop, err)
 	}
@@ -172,18 +196,21 @@ func (c *conn) frame(buf []byte) error {
 	c.mu.Unlock()
 	if !negotiated {
 		// Only a lone NEGOTIATE may come first (MS-SMB2 3.3.5.2).
-		if h.Command != wire.CommandNegotiate || h.NextCommand != 0 {
-			return fmt.Errorf("%w: %v before NEGOTIATE", errDrop, h.Command)
+		if hdr.Command != wire.CommandNegotiate || hdr.NextCommand != 0 {
+			return fmt.Errorf("%w: %v before NEGOTIATE", errDrop, hdr.Command)
 		}
-		return c.runChain(buf, nil)
+		return c.runChain(buf, nil, nil)
 	}
-	if h.Command == wire.CommandChangeNotify && h.NextCommand == 0 ||
-		h.Command == wire.CommandIoctl && h.NextCommand == 0 && c.srv.ioctlInOrder(buf) {
+	if hdr.Command == wire.CommandChangeNotify && hdr.NextCommand == 0 ||
+		hdr.Command == wire.CommandIoctl && hdr.NextCommand == 0 && c.srv.ioctlInOrder(buf) {
 		// A lone CHANGE_NOTIFY runs here, in arrival order, so that a
 		// CANCEL or a second CHANGE_NOTIFY right behind it finds it
 		// waiting; its handler never blocks (notify.go). So does the
 		// IOCTL torture hook of ioctlInOrder, for the CLOSE behind it.
-		return c.runChain(buf, encSession)
+		return c.runChain(buf, encSession, nil)
+	}
+	if c.inlineChain(buf) {
+		return c.runChain(buf, encSession, h)
 	}
 	go func() {
 		defer func() {
@@ -192,7 +219,7 @@ func (c *conn) frame(buf []byte) error {
 				c.close()
 			}
 		}()
-		if err := c.runChain(buf, encSession); err != nil {
+		if err := c.runChain(buf, encSession, nil); err != nil {
 			c.log.Debug("dropping connection", "err", err)
 			c.close()
 		}

@@ -109,11 +109,12 @@ func handleCreate(ctx context.Context, r *request) error {
 	}
 	var o *open
 	var action uint32
+	var fresh *vfs.Info // the open file's Info, read after it was opened
 	if stream != "" {
 		o, action, err = r.createStream(ctx, req, base, stream)
 	} else {
 		req.Name = base
-		o, action, err = r.openFileLive(ctx, req)
+		o, action, fresh, err = r.openFileLive(ctx, req)
 	}
 	if err != nil {
 		return err
@@ -137,8 +138,10 @@ func handleCreate(ctx context.Context, r *request) error {
 			return err
 		}
 	}
-	info, err := vfs.StatFile(o.f)
-	if err != nil {
+	var info vfs.Info
+	if fresh != nil && action == wire.FileOpened {
+		info = *fresh // nothing above changes an opened file
+	} else if info, err = vfs.StatFile(o.f); err != nil {
 		r.c.closeOpen(ctx, o)
 		return err
 	}
@@ -180,7 +183,7 @@ const statusBadImpersonationLevel wire.Status = 0xC00000A5
 func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open, uint32, error) {
 	t := r.tree
 	fs := t.share.fs
-	rel, err := fs.Resolve(req.Name)
+	rel, info, err := fs.ResolveStat(req.Name)
 	exists := err == nil
 	if errors.Is(err, vfs.ErrNotExist) {
 		err = nil
@@ -190,15 +193,6 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 	}
 	disp := req.CreateDisposition
 	opts := req.CreateOptions
-	var info vfs.Info
-	if exists {
-		info, err = fs.Stat(rel)
-		if errors.Is(err, vfs.ErrNotExist) {
-			exists = false
-		} else if err != nil {
-			return nil, 0, err
-		}
-	}
 	if rel == "" && (disp == wire.FileCreate || opts&wire.FileNonDirectoryFile != 0) {
 		// The share root always exists and is a directory.
 		if disp == wire.FileCreate {
@@ -280,8 +274,8 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 		}
 		created = true
 		action = wire.FileCreated
-		if st, err := vfs.StatFile(f); err == nil && !wantDir {
-			removeStreams(fs, st.FileID) // left by an old file with this inode number
+		if id, err := vfs.StatIdentity(f); err == nil && !wantDir {
+			removeStreams(fs, id.FileID) // left by an old file with this inode number
 		}
 		attrs := req.FileAttributes &^ (wire.FileAttributeDirectory | wire.FileAttributeNormal)
 		if !wantDir {
@@ -312,7 +306,7 @@ func (r *request) openFile(ctx context.Context, req *wire.CreateRequest) (*open,
 			fs.Remove(rel)
 		}
 	}
-	st, err := vfs.StatFile(f)
+	st, err := vfs.StatIdentity(f)
 	if err != nil {
 		undo()
 		return nil, 0, err

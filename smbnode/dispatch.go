@@ -1,6 +1,7 @@
 package smbnode
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -53,6 +54,9 @@ type chainState struct {
 	sign       []signJob
 	// pooled are large buffers to recycle once the chain is sent.
 	pooled [][]byte
+	// reader is set when the chain runs on the connection's reader
+	// (inline.go); goAsync releases it before anything waits.
+	reader *readerHandoff
 }
 
 type signJob struct {
@@ -105,9 +109,11 @@ func needsTree(cmd wire.Command) bool {
 }
 
 // runChain handles the requests of one frame in order and sends their
-// responses together. It returns an error only to drop the connection.
-func (c *conn) runChain(buf []byte, enc *session) error {
-	st := &chainState{encrypt: enc}
+// responses together; reader is set when it runs on the connection's
+// reader goroutine (inline.go). It returns an error only to drop the
+// connection.
+func (c *conn) runChain(buf []byte, enc *session, reader *readerHandoff) error {
+	st := &chainState{encrypt: enc, reader: reader}
 	off := 0
 	for {
 		h, err := wire.ParseHeader(buf[off:])
@@ -177,8 +183,37 @@ func (c *conn) sign(s *session, msg []byte) {
 	if len(key) == 0 {
 		return
 	}
+	signer := c.signer(alg, key)
+	if signer == nil {
+		return
+	}
 	wire.PutFlags(msg, leFlags(msg)|wire.FlagSigned)
-	smbcrypto.Sign(alg, key, msg)
+	signer.Sign(msg)
+}
+
+// signerCache is the Signer a connection used last, with its key.
+type signerCache struct {
+	alg    smbcrypto.SigningAlgorithm
+	key    []byte
+	signer *smbcrypto.Signer
+}
+
+// signer returns a Signer for alg and key, kept from the previous message
+// when the key is the same (nearly always: one session per connection), so
+// that the AES key schedule and GHASH tables are not set up per message.
+// It returns nil for a key the algorithm cannot use, which DeriveKeys and
+// the channel binding never produce.
+func (c *conn) signer(alg smbcrypto.SigningAlgorithm, key []byte) *smbcrypto.Signer {
+	if sc := c.signers.Load(); sc != nil && sc.alg == alg && bytes.Equal(sc.key, key) {
+		return sc.signer
+	}
+	s, err := smbcrypto.NewSigner(alg, key)
+	if err != nil {
+		c.log.Error("signing key unusable", "err", err)
+		return nil
+	}
+	c.signers.Store(&signerCache{alg: alg, key: bytes.Clone(key), signer: s})
+	return s
 }
 
 func leFlags(msg []byte) uint32 {
@@ -325,8 +360,10 @@ func (c *conn) checkSigning(r *request) error {
 	if r.hdr.Command != wire.CommandCancel {
 		r.doSigning = true
 	}
-	if signed && smbcrypto.Verify(alg, key, r.msg) {
-		return nil
+	if signed {
+		if signer := c.signer(alg, key); signer != nil && signer.Verify(r.msg) {
+			return nil
+		}
 	}
 	if r.hdr.Command == wire.CommandSessionSetup && !hasChannel {
 		// A SESSION_SETUP on a connection not bound to the session: the

@@ -6,11 +6,15 @@
 // A Server accepts connections on a listener; each connection has one
 // reader goroutine that frames NetBIOS messages and hands every request
 // chain (a single request or a compound) to its own goroutine, so a slow
-// request never blocks the connection; the exception is a lone
-// CHANGE_NOTIFY, handled by the reader itself so that it is registered
-// before anything sent after it (its handler never blocks: a change or a
-// CANCEL answers it later, notify.go). Responses are written under the
-// connection's write lock, signed or encrypted as the session requires.
+// request never blocks the connection. Two kinds run on the reader
+// itself: a lone CHANGE_NOTIFY, so that it is registered before anything
+// sent after it (its handler never blocks: a change or a CANCEL answers it
+// later, notify.go); and, with a Locker that never blocks, quick chains of
+// CREATE, CLOSE, QUERY_INFO and small WRITEs, which would spend more
+// on a goroutine than on their work; one that has to wait hands the
+// reader role to a new goroutine first (inline.go). Responses are written
+// under the connection's write lock, signed or encrypted as the session
+// requires.
 //
 // Change notify reaches across nodes: with a NotifyBus (the lockdb
 // cluster), changes made through one node complete the watches held

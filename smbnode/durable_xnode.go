@@ -65,15 +65,15 @@ type durableMover interface {
 
 var _ durableMover = (*ClusterLocker)(nil)
 
-// lockerAs finds the optional interface T (durableMover, durableStore) on
-// l or on the Locker it wraps: a wrapper (noded's metrics) has an Unwrap
-// method returning the Locker it wraps.
+// lockerAs finds the optional interface T (durableMover, durableStore,
+// *localLocker) on l or on the Locker it wraps, through any
+// LockerWrappers (noded's metrics).
 func lockerAs[T any](l Locker) (T, bool) {
 	for {
 		if t, ok := l.(T); ok {
 			return t, true
 		}
-		u, ok := l.(interface{ Unwrap() Locker })
+		u, ok := l.(LockerWrapper)
 		if !ok {
 			var zero T
 			return zero, false

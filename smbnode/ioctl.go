@@ -575,11 +575,11 @@ func linkSpeed(name string) uint64 {
 // The handler does not block: the answer comes from a goroutine of its
 // own, on a copy of the request, as change notify does (notify.go).
 func (r *request) asyncSleep(o *open, d time.Duration, resp *wire.IoctlResponse) error {
-	o.asyncIoctls.Add(1)
+	o.asyncIoctls.add()
 	actx := r.goAsync()
 	if r.async == nil {
 		// Not the last request of a compound: wait here.
-		defer o.asyncIoctls.Done()
+		defer o.asyncIoctls.done()
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
@@ -595,7 +595,7 @@ func (r *request) asyncSleep(o *open, d time.Duration, resp *wire.IoctlResponse)
 	wr.out = make([]byte, wire.HeaderSize, wire.HeaderSize+64)
 	r.async, r.skipResponse = nil, true
 	go func() {
-		defer o.asyncIoctls.Done()
+		defer o.asyncIoctls.done()
 		t := time.NewTimer(d)
 		defer t.Stop()
 		status := wire.StatusSuccess

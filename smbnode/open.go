@@ -69,7 +69,26 @@ type open struct {
 	durable atomic.Pointer[durableHandle]
 	// asyncIoctls counts IOCTLs in flight on the open that its CLOSE waits
 	// for (ioctl.go asyncSleep).
-	asyncIoctls sync.WaitGroup
+	asyncIoctls inflight
+}
+
+// inflight counts requests in flight that something waits for; unlike a
+// bare WaitGroup it tells whether the wait would block.
+type inflight struct {
+	wg sync.WaitGroup
+	n  atomic.Int32
+}
+
+func (f *inflight) add()  { f.n.Add(1); f.wg.Add(1) }
+func (f *inflight) done() { f.n.Add(-1); f.wg.Done() }
+
+// wait waits until none is in flight, first calling release (a reader
+// handoff, inline.go) when that means waiting.
+func (f *inflight) wait(release func()) {
+	if f.n.Load() > 0 {
+		release()
+	}
+	f.wg.Wait()
 }
 
 // fileID is the FileID handed to the client.
@@ -180,15 +199,21 @@ func (c *conn) closeTreeOpens(t *tree) {
 // for breaks: when another open's delete-on-close removed the name in the
 // meantime (another client's disconnect, another node), the open it got is
 // of an unlinked file, and the CREATE starts over from the name, as
-// Samba's deferred opens do.
-func (r *request) openFileLive(ctx context.Context, req *wire.CreateRequest) (*open, uint32, error) {
+// Samba's deferred opens do. It returns the Info it read from the opened
+// file when it did (an existing file), which is current until the CREATE
+// changes the file.
+func (r *request) openFileLive(ctx context.Context, req *wire.CreateRequest) (*open, uint32, *vfs.Info, error) {
 	for try := 0; ; try++ {
 		o, action, err := r.openFile(ctx, req)
 		if err != nil || action == wire.FileCreated || try == 2 {
-			return o, action, err
+			return o, action, nil, err
 		}
-		if st, err := vfs.StatFile(o.f); err != nil || st.Nlink > 0 {
-			return o, action, nil
+		st, err := vfs.StatFile(o.f)
+		if err != nil {
+			return o, action, nil, nil
+		}
+		if st.Nlink > 0 {
+			return o, action, &st, nil
 		}
 		r.c.discardOpen(ctx, o)
 	}

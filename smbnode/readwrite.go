@@ -188,6 +188,7 @@ func handleWrite(ctx context.Context, r *request) error {
 		return err
 	}
 	if req.Flags&wire.WriteFlagWriteThrough != 0 || o.createOptions&wire.FileWriteThrough != 0 {
+		r.chain.reader.release() // the disk is slow: not on the reader (inline.go)
 		if err := o.f.Sync(); err != nil {
 			return err
 		}

@@ -520,8 +520,11 @@ func meterLocker(l smbnode.Locker, node string) *meteredLocker {
 
 // Unwrap returns the wrapped Locker, where the SMB layer finds its
 // optional interfaces (durable opens kept across a restart or moved
-// between nodes).
+// between nodes) and learns whether it never blocks (quick requests are
+// then handled on the connection's reader).
 func (l *meteredLocker) Unwrap() smbnode.Locker { return l.Locker }
+
+var _ smbnode.LockerWrapper = (*meteredLocker)(nil)
 
 func (l *meteredLocker) OwnedLocks() []table.Record {
 	if ll, ok := l.Locker.(smbnode.LockLister); ok {

@@ -215,21 +215,44 @@ func (s *Share) statOpen(rel string, flags int) (in Info, isLink bool, err error
 // descriptor). Safe for concurrent use.
 func StatFile(f *os.File) (Info, error) {
 	var in Info
+	err := statxFile(f, func(fd int, st *unix.Statx_t) {
+		in = makeInfo(st, readRecordFd(fd, true, nil))
+	})
+	return in, err
+}
+
+// Identity is what tells an open file from others: its inode number,
+// whether it is a directory, and its link count (0 once unlinked).
+type Identity struct {
+	FileID uint64
+	IsDir  bool
+	Nlink  uint32
+}
+
+// StatIdentity returns the Identity of an open file: one statx, without
+// reading the DOS attributes that StatFile adds. Safe for concurrent use.
+func StatIdentity(f *os.File) (Identity, error) {
+	var id Identity
+	err := statxFile(f, func(_ int, st *unix.Statx_t) {
+		id = Identity{FileID: st.Ino, IsDir: st.Mode&unix.S_IFMT == unix.S_IFDIR, Nlink: st.Nlink}
+	})
+	return id, err
+}
+
+// statxFile runs statx on f's descriptor and, when it succeeds, fn with
+// the descriptor (still open) and the result.
+func statxFile(f *os.File, fn func(fd int, st *unix.Statx_t)) error {
 	var opErr error
 	err := control(f, func(fd int) {
 		var st unix.Statx_t
-		if opErr = statxFd(fd, &st); opErr != nil {
-			return
+		if opErr = statxFd(fd, &st); opErr == nil {
+			fn(fd, &st)
 		}
-		in = makeInfo(&st, readRecordFd(fd, true, nil))
 	})
 	if err == nil {
 		err = opErr
 	}
-	if err != nil {
-		return Info{}, classify("stat", f.Name(), err)
-	}
-	return in, nil
+	return classify("stat", f.Name(), err)
 }
 
 // control runs fn with f's descriptor, which stays open meanwhile.

@@ -337,3 +337,52 @@ func TestCacheNotRereadForOwnChanges(t *testing.T) {
 		t.Errorf("%d directory reads for our own changes, want 0", n)
 	}
 }
+
+// TestResolveStat checks that ResolveStat answers what Resolve followed by
+// Stat answers: the same path, Info and error class.
+func TestResolveStat(t *testing.T) {
+	modes(t, func(t *testing.T, fallback bool) {
+		s, dir := newShare(t, Options{}, fallback)
+		mkfiles(t, dir, "Dir/File.txt", "top.txt", "empty/")
+		for _, l := range []struct{ name, target string }{
+			{"link", "top.txt"}, {"dangling", "nowhere"}, {"out", "../.."}, {"Dir/up", "../top.txt"},
+		} {
+			if err := os.Symlink(l.target, filepath.Join(dir, l.name)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range []string{
+			"", "top.txt", "TOP.TXT", `dir\file.TXT`, "Dir/File.txt", "empty", "EMPTY",
+			"missing", `dir\missing`, `nodir\x`, `top.txt\x`, "link", "LINK", "dangling", "out", `Dir\up`,
+			`bad|name`,
+		} {
+			wantRel, wantErr := s.Resolve(p)
+			var want Info
+			if wantErr == nil {
+				want, wantErr = s.Stat(wantRel)
+			}
+			rel, got, err := s.ResolveStat(p)
+			if rel != wantRel || !sameClass(err, wantErr) {
+				t.Errorf("ResolveStat(%q) = %q, %v; Resolve+Stat: %q, %v", p, rel, err, wantRel, wantErr)
+				continue
+			}
+			if err == nil && (got.FileID != want.FileID || got.IsDir != want.IsDir || got.Attributes != want.Attributes || got.Size != want.Size) {
+				t.Errorf("ResolveStat(%q) Info = %+v, Stat: %+v", p, got, want)
+			}
+		}
+	})
+}
+
+// sameClass reports whether two errors are both nil or match the same vfs
+// sentinels.
+func sameClass(a, b error) bool {
+	if (a == nil) != (b == nil) {
+		return false
+	}
+	for _, e := range sentinels {
+		if errors.Is(a, e) != errors.Is(b, e) {
+			return false
+		}
+	}
+	return true
+}

@@ -161,3 +161,39 @@ func TestTruncate(t *testing.T) {
 	}
 	wantErr(t, "Truncate(-1)", s.Truncate(f, -1), ErrInvalid)
 }
+
+// TestStatIdentity checks StatIdentity against StatFile on a file, a
+// directory and a file unlinked while open.
+func TestStatIdentity(t *testing.T) {
+	s, dir := newShare(t, Options{}, false)
+	mkfiles(t, dir, "f.txt", "d/", "gone.txt")
+	for _, tc := range []struct {
+		rel    string
+		flag   int
+		unlink bool
+	}{
+		{"f.txt", os.O_RDWR, false},
+		{"d", os.O_RDONLY, false},
+		{"gone.txt", os.O_RDWR, true},
+	} {
+		f, err := s.OpenFile(tc.rel, tc.flag, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.unlink {
+			if err := os.Remove(filepath.Join(dir, tc.rel)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		id, err := StatIdentity(f)
+		in, ferr := StatFile(f)
+		f.Close()
+		if err != nil || ferr != nil {
+			t.Fatalf("%s: StatIdentity: %v, StatFile: %v", tc.rel, err, ferr)
+		}
+		want := Identity{FileID: in.FileID, IsDir: in.IsDir, Nlink: in.Nlink}
+		if id != want || tc.unlink != (id.Nlink == 0) {
+			t.Errorf("%s: StatIdentity = %+v, want %+v (unlinked %v)", tc.rel, id, want, tc.unlink)
+		}
+	}
+}

@@ -143,9 +143,16 @@ func (s *Share) leave() { s.mu.RUnlock() }
 // is an unclassified errno; leaving the share is EXDEV. The caller must
 // hold enter.
 func (s *Share) openat(rel string, flags int) (int, error) {
+	return s.openatMode(rel, flags, 0)
+}
+
+// openatMode is openat with the permission bits of a file that
+// flags&O_CREAT creates; the os.Root fallback ignores mode.
+func (s *Share) openatMode(rel string, flags int, mode uint32) (int, error) {
 	if s.openat2 {
 		how := unix.OpenHow{
 			Flags:   uint64(flags | unix.O_CLOEXEC),
+			Mode:    uint64(mode),
 			Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
 		}
 		for try := 0; ; try++ {
