@@ -14,6 +14,16 @@ import (
 // CLOSE, QUERY_INFO, or a WRITE of at most inlineIOMax bytes, and
 // the server's Locker never blocks outside goAsync (neverBlocks).
 //
+// With a cluster Locker (lockdb) only CREATE, CLOSE and QUERY_INFO run on
+// the reader (inlineMeta). Their lockdb calls are decided locally (a home
+// or delegated key) or in one round trip to the key's home; they wait
+// longer only for a recovery, which holds every request of the node
+// anyway. The one wait that needs the client — an open behind a break of
+// this client's own oplock or lease — goes async after clusterAsyncDelay
+// (lease.go), which hands reading over like any other goAsync. A WRITE
+// stays in its own goroutine there: its CheckIO may be a round trip, and a
+// client's pipelined writes should not queue behind each other's.
+//
 // Such a handler must never wait on the connection's own reader (a break
 // acknowledgment, a CANCEL): every wait starts with goAsync, which first
 // hands reading over to a new goroutine (readerHandoff.release) and turns
@@ -62,7 +72,7 @@ func (h *readerHandoff) release() {
 // on the reader: every request qualifies (see above). A malformed chain
 // does not; runChain rejects it in a goroutine of its own.
 func (c *conn) inlineChain(buf []byte) bool {
-	if !c.srv.inline {
+	if c.srv.inline == inlineOff {
 		return false
 	}
 	off := 0
@@ -81,7 +91,7 @@ func (c *conn) inlineChain(buf []byte) bool {
 				return false
 			}
 		}
-		if !inlineRequest(h.Command, buf[off:end]) {
+		if !inlineRequest(c.srv.inline, h.Command, buf[off:end]) {
 			return false
 		}
 		if h.NextCommand == 0 {
@@ -91,13 +101,36 @@ func (c *conn) inlineChain(buf []byte) bool {
 	}
 }
 
+// inlineMode says which requests run on the reader.
+type inlineMode uint8
+
+const (
+	inlineOff  inlineMode = iota
+	inlineMeta            // CREATE, CLOSE, QUERY_INFO (a cluster Locker)
+	inlineAll             // and small WRITEs (a Locker that never blocks)
+)
+
+// inlineModeFor is the inline mode a server with Locker l uses.
+func inlineModeFor(l Locker) inlineMode {
+	if neverBlocks(l) {
+		return inlineAll
+	}
+	if _, ok := lockerAs[*ClusterLocker](l); ok {
+		return inlineMeta
+	}
+	return inlineOff
+}
+
 // inlineRequest reports whether one request (msg, header included) is
-// quick enough to handle on the reader.
-func inlineRequest(cmd wire.Command, msg []byte) bool {
+// quick enough to handle on the reader in mode m.
+func inlineRequest(m inlineMode, cmd wire.Command, msg []byte) bool {
 	switch cmd {
 	case wire.CommandCreate, wire.CommandClose, wire.CommandQueryInfo:
 		return true
 	case wire.CommandWrite:
+		if m != inlineAll {
+			return false
+		}
 		// Into the page cache (a write-through one hands reading over
 		// before it syncs). A READ may wait for the disk: a client's
 		// reads keep running side by side.

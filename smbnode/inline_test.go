@@ -33,22 +33,25 @@ func TestInlineChain(t *testing.T) {
 	wire.PutNextCommand(past, 4096) // beyond the frame
 	tests := []struct {
 		name   string
-		inline bool // the server's Locker never blocks
+		inline inlineMode
 		frame  []byte
 		want   bool
 	}{
-		{"lone CREATE", true, chainOf([]wire.Command{wire.CommandCreate}, []int{60}), true},
-		{"CREATE+QUERY_INFO+CLOSE", true, chainOf([]wire.Command{wire.CommandCreate, wire.CommandQueryInfo, wire.CommandClose}, []int{60, 44, 24}), true},
-		{"small WRITE", true, chainOf([]wire.Command{wire.CommandWrite}, []int{48 + 4096}), true},
-		{"64 KiB WRITE", true, chainOf([]wire.Command{wire.CommandWrite}, []int{48 + inlineIOMax}), true},
-		{"1 MiB WRITE", true, chainOf([]wire.Command{wire.CommandWrite}, []int{48 + 1<<20}), false},
-		{"READ", true, chainOf([]wire.Command{wire.CommandRead}, []int{48}), false},
-		{"LOCK", true, chainOf([]wire.Command{wire.CommandLock}, []int{48}), false},
-		{"CREATE+LOCK", true, chainOf([]wire.Command{wire.CommandCreate, wire.CommandLock}, []int{60, 48}), false},
-		{"CREATE, blocking Locker", false, chainOf([]wire.Command{wire.CommandCreate}, []int{60}), false},
-		{"misaligned NextCommand", true, badNext, false},
-		{"NextCommand past the frame", true, past, false},
-		{"short frame", true, make([]byte, 20), false},
+		{"lone CREATE", inlineAll, chainOf([]wire.Command{wire.CommandCreate}, []int{60}), true},
+		{"CREATE+QUERY_INFO+CLOSE", inlineAll, chainOf([]wire.Command{wire.CommandCreate, wire.CommandQueryInfo, wire.CommandClose}, []int{60, 44, 24}), true},
+		{"small WRITE", inlineAll, chainOf([]wire.Command{wire.CommandWrite}, []int{48 + 4096}), true},
+		{"64 KiB WRITE", inlineAll, chainOf([]wire.Command{wire.CommandWrite}, []int{48 + inlineIOMax}), true},
+		{"1 MiB WRITE", inlineAll, chainOf([]wire.Command{wire.CommandWrite}, []int{48 + 1<<20}), false},
+		{"READ", inlineAll, chainOf([]wire.Command{wire.CommandRead}, []int{48}), false},
+		{"LOCK", inlineAll, chainOf([]wire.Command{wire.CommandLock}, []int{48}), false},
+		{"CREATE+LOCK", inlineAll, chainOf([]wire.Command{wire.CommandCreate, wire.CommandLock}, []int{60, 48}), false},
+		{"CREATE, blocking Locker", inlineOff, chainOf([]wire.Command{wire.CommandCreate}, []int{60}), false},
+		{"misaligned NextCommand", inlineAll, badNext, false},
+		{"NextCommand past the frame", inlineAll, past, false},
+		{"short frame", inlineAll, make([]byte, 20), false},
+		{"cluster: CREATE+QUERY_INFO+CLOSE", inlineMeta, chainOf([]wire.Command{wire.CommandCreate, wire.CommandQueryInfo, wire.CommandClose}, []int{60, 44, 24}), true},
+		{"cluster: small WRITE", inlineMeta, chainOf([]wire.Command{wire.CommandWrite}, []int{48 + 4096}), false},
+		{"cluster: CREATE+WRITE", inlineMeta, chainOf([]wire.Command{wire.CommandCreate, wire.CommandWrite}, []int{60, 48 + 16}), false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,6 +88,24 @@ func TestNeverBlocks(t *testing.T) {
 	for _, tc := range tests {
 		if got := neverBlocks(tc.l); got != tc.want {
 			t.Errorf("%s: neverBlocks = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestInlineModeFor(t *testing.T) {
+	local := newLocalLocker("n1")
+	tests := []struct {
+		name string
+		l    Locker
+		want inlineMode
+	}{
+		{"local", wrapped{local}, inlineAll},
+		{"cluster", wrapped{&ClusterLocker{}}, inlineMeta},
+		{"opaque wrapper", unwrappable{local}, inlineOff},
+	}
+	for _, tc := range tests {
+		if got := inlineModeFor(tc.l); got != tc.want {
+			t.Errorf("%s: inlineModeFor = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -28,9 +28,9 @@ type Server struct {
 	negToken []byte
 	shares   map[string]*share // by lower-case name; includes IPC$
 	locker   Locker
-	// inline: quick request chains run on their connection's reader
-	// (inline.go), as the Locker never blocks outside goAsync.
-	inline bool
+	// inline: which quick request chains run on their connection's
+	// reader (inline.go).
+	inline inlineMode
 
 	nextSessionID atomic.Uint64
 	nextOpenID    atomic.Uint64
@@ -95,7 +95,7 @@ func New(cfg Config) (*Server, error) {
 	if s.locker == nil {
 		s.locker = newLocalLocker(cfg.Node)
 	}
-	s.inline = neverBlocks(s.locker)
+	s.inline = inlineModeFor(s.locker)
 	s.locker.SetBreaker(s)
 	s.startNotifyRelay()
 	s.startPreviousSessionRelay()
