@@ -49,8 +49,9 @@ func (c *Cluster) waitServing(ctx context.Context) (serving, error) {
 	}
 }
 
-// do routes one key request to the key's home and retries across
-// generation changes until it gets a final answer or ctx ends. commit, if
+// do routes one key request to the key's home (or decides it here, when
+// this node holds the key's delegation) and retries across generation
+// changes and recalls until it gets a final answer or ctx ends. commit, if
 // set, records a successful answer in the owned copy; it runs under c.mu
 // only if the generation the answer was given in is still current and
 // thawed, otherwise the answer is discarded (the home's table was thrown
@@ -63,13 +64,26 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			return homeRes{}, err
 		}
 		home := homeOf(req.Key, st.nodes)
+		local, ask, held := c.route(st.gen, req.Key, home, kind)
+		if held != nil {
+			// Another request of ours asks for the key's delegation:
+			// its answer decides where this one goes.
+			select {
+			case <-held:
+			case <-st.changed:
+			case <-ctx.Done():
+				return homeRes{}, ctx.Err()
+			}
+			continue
+		}
 		var res homeRes
 		replied := true
 		cctx, cancel := context.WithCancel(ctx)
 		stop := context.AfterFunc(st.epoch, cancel)
-		if home.Name == c.self.Name {
-			res, err = c.execHome(cctx, st.gen, kind, req)
+		if local {
+			res, err = c.execHome(cctx, st.gen, kind, req, c.self.Name)
 		} else {
+			req.Deleg = ask
 			var m Message
 			m, err = c.tr.Call(cctx, home.Addr, Message{Kind: kind, Gen: st.gen, Body: encode(req)})
 			replied = err == nil
@@ -80,6 +94,9 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 						replied = false // it acted, but we cannot tell how
 					}
 				}
+			}
+			if !c.finish(st.gen, req.Key, ask, &res) {
+				err, replied = ErrStaleGeneration, false // a grant not installed: as if lost
 			}
 		}
 		stop()
@@ -128,6 +145,9 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			// Our generation ended: whatever the home did went with its
 			// table (or, if we were fenced, with the next one). Try again.
 			continue
+		}
+		if errors.Is(err, ErrRecalled) {
+			continue // the home decides now (or waits for its recall)
 		}
 		if retryable(err) || errors.Is(err, ErrClosed) || errors.Is(err, context.Canceled) {
 			// The home refused without acting (stale generation, no
