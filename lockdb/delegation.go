@@ -40,6 +40,13 @@ type heldKey struct {
 
 // keyFlight counts this node's requests for a key that are at the key's
 // home. Guarded by Cluster.mu.
+//
+// Other requests of the key are not held back while one asks: the asking
+// one may be an open waiting behind a break of this node's own client,
+// which only this node's ack or close ends. One that reaches the home
+// after the grant makes the home recall the key, and the recall waits
+// here until the grant is installed (handleRecall), so the two cannot
+// race.
 type keyFlight struct {
 	n      int
 	asking bool          // one of them asks for the delegation
@@ -92,39 +99,36 @@ func (c *Cluster) DelegationStats() (out, held int, grants, recalls uint64) {
 	return out, held, c.dlg.grants.Load(), c.dlg.recalls.Load()
 }
 
-// route decides where this node sends a request for k in generation gen:
-// to its own table (local: it is the home or holds the delegation) or to
-// the home. A remote request is counted in flight until finish is called;
-// ask says it carries the request for a delegation. When another request
-// of k asks for one, wait is set instead: wait on it and route again.
-func (c *Cluster) route(gen uint64, k table.Key, home Member, kind Kind) (local, ask bool, wait <-chan struct{}) {
+// route decides where this node sends a request for k: to its own table
+// (local: it is the home or holds the delegation) or to the home. A
+// remote request is counted in flight until finish is called; ask says it
+// carries the request for a delegation (only when no other request of k
+// is at the home).
+func (c *Cluster) route(k table.Key, home Member, kind Kind) (local, ask bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if h := c.dlg.held[k]; h != nil && !h.recalled {
-		return true, false, nil
+		return true, false
 	}
 	if home.Name == c.self.Name {
-		return true, false, nil
+		return true, false
 	}
 	f := c.dlg.flight[k]
 	if f == nil {
 		f = &keyFlight{}
 		c.dlg.flight[k] = f
 	}
-	if f.asking {
-		return false, false, f.done
-	}
 	if f.n == 0 && kind != kindCheckIO && kind != kindAckBreak && len(c.dlg.held) < c.cfg.MaxDelegations {
 		f.asking, f.done, ask = true, make(chan struct{}), true
 	}
 	f.n++
-	return false, ask, nil
+	return false, ask
 }
 
 // finish ends a remote request routed by route. When it asked and the
 // home granted the delegation in gen (res.Delegated), the records are
-// installed in this node's table first, under the same locks and checks
-// as commit, so no other request of k goes out before. It reports false
+// installed in this node's table, under the same locks and checks as
+// commit, before the answer is committed. It reports false
 // if the grant could not be installed (the records are then only in the
 // owners' copies: a recovery was requested).
 func (c *Cluster) finish(gen uint64, k table.Key, ask bool, res *homeRes) bool {

@@ -64,18 +64,7 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			return homeRes{}, err
 		}
 		home := homeOf(req.Key, st.nodes)
-		local, ask, held := c.route(st.gen, req.Key, home, kind)
-		if held != nil {
-			// Another request of ours asks for the key's delegation:
-			// its answer decides where this one goes.
-			select {
-			case <-held:
-			case <-st.changed:
-			case <-ctx.Done():
-				return homeRes{}, ctx.Err()
-			}
-			continue
-		}
+		local, ask := c.route(req.Key, home, kind)
 		var res homeRes
 		replied := true
 		cctx, cancel := context.WithCancel(ctx)
