@@ -179,9 +179,12 @@ func (x *chaos) killNode(name string) {
 	if cancel == nil {
 		return
 	}
-	x.m.dropNode(name) // its clients die with it
 	cancel()
 	wg.Wait()
+	// Its clients die with it. Dropped once its workers are done: one
+	// that began an iteration after the drop would record a grant of
+	// the dying node in the model for ever.
+	x.m.dropNode(name)
 	if c := x.h.node(name); c != nil {
 		_, _, g, r := c.DelegationStats()
 		x.grants += g

@@ -269,6 +269,7 @@ func (c *Cluster) maybeDelegate(tbl *table.Table, gen uint64, k table.Key, to st
 	}
 	c.dlg.out[k] = &delegation{to: to}
 	c.dlg.grants.Add(1)
+	c.log.Debug("delegation: granted", "key", k.String(), "to", to, "records", len(recs), "gen", gen)
 	res.Delegated, res.Records = true, recs
 }
 
@@ -306,6 +307,7 @@ func (c *Cluster) recallKey(gen uint64, k table.Key, d *delegation) {
 		c.log.Warn("delegation: recall failed; requesting a recovery", "key", k.String(), "delegate", d.to, "err", err)
 		d.failed = true
 	default:
+		c.log.Debug("delegation: recalled", "key", k.String(), "from", d.to, "records", len(recs), "gen", gen)
 		delete(c.dlg.out, k)
 		c.dlg.recalled[k] = time.Now()
 		c.dlg.recalls.Add(1)

@@ -110,6 +110,17 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			}
 			continue
 		}
+		if !replied && commit != nil && (kind == kindClose || kind == kindUnlock) {
+			// The client let go whatever the outcome: forget the record
+			// here too. An owned copy must never hold what the decider
+			// may have released, or a later grant next to it makes the
+			// owner's reassert conflict (and the key's records dropped).
+			// If the release did not happen, the home holds more than
+			// the owner until the next generation, which is safe.
+			c.mu.Lock()
+			commit(res)
+			c.mu.Unlock()
+		}
 		if !replied && st.epoch.Err() == nil {
 			// The home may or may not have acted (the reply was lost or
 			// came too late): a retry in this generation could grant
