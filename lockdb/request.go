@@ -96,7 +96,11 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 				return res, nil
 			}
 			c.mu.Lock()
-			ok := !c.frozen && !c.closed && !c.fenced && c.gen == st.gen
+			// A release stands even if its generation ended: had we kept
+			// the record, a grant the home made after the release (and
+			// its owner kept) would conflict with it at the next
+			// reassert.
+			ok := !c.frozen && !c.closed && !c.fenced && c.gen == st.gen || releases(kind)
 			if ok {
 				commit(res)
 			}
@@ -110,7 +114,7 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			}
 			continue
 		}
-		if !replied && commit != nil && (kind == kindClose || kind == kindUnlock) {
+		if !replied && commit != nil && releases(kind) {
 			// The client let go whatever the outcome: forget the record
 			// here too. An owned copy must never hold what the decider
 			// may have released, or a later grant next to it makes the
@@ -168,6 +172,10 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 		return res, err
 	}
 }
+
+// releases reports whether kind gives up what a client held (its owned
+// record is dropped whatever becomes of the reply).
+func releases(kind Kind) bool { return kind == kindClose || kind == kindUnlock }
 
 func (c *Cluster) checkOwner(id table.OpenID) error {
 	if id.Node != c.self.Name {
