@@ -100,9 +100,14 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			// the record, a grant the home made after the release (and
 			// its owner kept) would conflict with it at the next
 			// reassert.
-			ok := !c.frozen && !c.closed && !c.fenced && c.gen == st.gen || releases(kind)
-			if ok {
+			ok := !c.frozen && !c.closed && !c.fenced && c.gen == st.gen
+			switch {
+			case ok:
 				commit(res)
+			case releases(kind):
+				commit(res)
+				c.rebuildLocked() // the next generation may have our record
+				ok = true
 			}
 			c.mu.Unlock()
 			if ok {
@@ -123,6 +128,7 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			// the owner until the next generation, which is safe.
 			c.mu.Lock()
 			commit(res)
+			c.rebuildLocked()
 			c.mu.Unlock()
 		}
 		if !replied && st.epoch.Err() == nil {
@@ -170,6 +176,24 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			continue
 		}
 		return res, err
+	}
+}
+
+// rebuildLocked asks for one more generation after the one this node is
+// in or joining: its records may have been gathered from the owners
+// before a release was dropped from the owned copy here, and a record no
+// owner keeps must not stay at a home. Caller holds c.mu.
+func (c *Cluster) rebuildLocked() {
+	if c.fenced || c.closed {
+		return // nothing owned: the next generation has none of ours
+	}
+	c.wantRecovery = c.gen
+	if c.frozen && c.pend != nil {
+		c.wantRecovery = c.pend.gen
+	}
+	select {
+	case c.renewCh <- struct{}{}:
+	default:
 	}
 }
 
