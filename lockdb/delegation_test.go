@@ -23,6 +23,22 @@ func delegateOf(home, node *Cluster, k table.Key) (to string, held bool) {
 	return to, held
 }
 
+// wantDelegated fails unless home delegated k to node and node holds it.
+func wantDelegated(t *testing.T, home, node *Cluster, k table.Key) {
+	t.Helper()
+	if to, held := delegateOf(home, node, k); to != node.self.Name || !held {
+		t.Fatalf("key %v: home %s names %q as its delegate, %s holds it: %v", k, home.self.Name, to, node.self.Name, held)
+	}
+}
+
+// wantRecalled fails unless k is back at home and node no longer holds it.
+func wantRecalled(t *testing.T, home, node *Cluster, k table.Key) {
+	t.Helper()
+	if to, held := delegateOf(home, node, k); to != "" || held {
+		t.Fatalf("key %v after the recall: home %s names %q, %s holds it: %v", k, home.self.Name, to, node.self.Name, held)
+	}
+}
+
 func stats(c *Cluster) (grants, recalls uint64) {
 	_, _, g, r := c.DelegationStats()
 	return g, r
@@ -46,6 +62,15 @@ func started3(t *testing.T, adj func(*Config)) *harness {
 	return h
 }
 
+// fixture starts three nodes and picks a key homed on n3, the home of
+// most tests here; n1 is the delegate and n2 the other node.
+func fixture(t *testing.T, adj func(*Config)) (h *harness, n1, n2, n3 *Cluster, ctx context.Context, k table.Key) {
+	t.Helper()
+	h = started3(t, adj)
+	n1, n2, n3 = h.node("n1"), h.node("n2"), h.node("n3")
+	return h, n1, n2, n3, ctxT(t, 10*time.Second), keyHomedOn(t, n1, "n3")
+}
+
 func checkAll(t *testing.T, h *harness) {
 	t.Helper()
 	if err := h.checkHomes(); err != nil {
@@ -65,16 +90,11 @@ func checkAll(t *testing.T, h *harness) {
 // n1 then decides it alone, even cut off from the home for a moment, and
 // the admin listing still shows its records.
 func TestDelegationGrantedAndDecidedLocally(t *testing.T) {
-	h := started3(t, nil)
-	n1, n3 := h.node("n1"), h.node("n3")
-	ctx := ctxT(t, 5*time.Second)
-	k := keyHomedOn(t, n1, "n3")
+	h, n1, _, n3, ctx, k := fixture(t, nil)
 	o := rwOpen(n1)
 	o.Oplock = table.OplockBatch
 	must(t, first(n1.OpenFile(ctx, k, o, table.FileOpenIf)))
-	if to, held := delegateOf(n3, n1, k); to != "n1" || !held {
-		t.Fatalf("after n1's open: home says %q, n1 holds %v", to, held)
-	}
+	wantDelegated(t, n3, n1, k)
 	checkAll(t, h)
 
 	// The home is unreachable from n1: local decisions still succeed.
@@ -118,22 +138,15 @@ func TestDelegationGrantedAndDecidedLocally(t *testing.T) {
 // Another node's open recalls the key; it is answered as if the home had
 // decided all along (sharing violation, or a grant once n1 closed).
 func TestDelegationRecallThenSharingViolation(t *testing.T) {
-	h := started3(t, nil)
-	n1, n2, n3 := h.node("n1"), h.node("n2"), h.node("n3")
-	ctx := ctxT(t, 5*time.Second)
-	k := keyHomedOn(t, n1, "n3")
+	h, n1, n2, n3, ctx, k := fixture(t, nil)
 	deny := rwOpen(n1)
 	deny.ShareAccess = table.FileShareRead
 	must(t, first(n1.OpenFile(ctx, k, deny, table.FileOpenIf)))
-	if to, _ := delegateOf(n3, n1, k); to != "n1" {
-		t.Fatalf("not delegated: %q", to)
-	}
+	wantDelegated(t, n3, n1, k)
 	if _, err := n2.OpenFile(ctx, k, rwOpen(n2), table.FileOpenIf); !errors.Is(err, table.ErrSharingViolation) {
 		t.Fatalf("n2's open next to a deny-write open: %v", err)
 	}
-	if to, held := delegateOf(n3, n1, k); to != "" || held {
-		t.Fatalf("after the recall: home says %q, n1 holds %v", to, held)
-	}
+	wantRecalled(t, n3, n1, k)
 	if _, r := stats(n3); r != 1 {
 		t.Fatalf("recalls %d, want 1", r)
 	}
@@ -146,10 +159,7 @@ func TestDelegationRecallThenSharingViolation(t *testing.T) {
 // A blocking lock waiting at the delegate is woken by the recall, waits on
 // at the home and is granted when the holder unlocks there.
 func TestDelegationRecallMovesWaitingLock(t *testing.T) {
-	h := started3(t, nil)
-	n1, n2, n3 := h.node("n1"), h.node("n2"), h.node("n3")
-	ctx := ctxT(t, 5*time.Second)
-	k := keyHomedOn(t, n1, "n3")
+	h, n1, n2, n3, ctx, k := fixture(t, nil)
 	o1, o2 := rwOpen(n1), rwOpen(n1)
 	must(t, first(n1.OpenFile(ctx, k, o1, table.FileOpenIf)))
 	must(t, first(n1.OpenFile(ctx, k, o2, table.FileOpenIf)))
@@ -165,9 +175,7 @@ func TestDelegationRecallMovesWaitingLock(t *testing.T) {
 		return h != nil && h.active == 1
 	})
 	must(t, first(n2.OpenFile(ctx, k, rwOpen(n2), table.FileOpenIf))) // recalls
-	if to, held := delegateOf(n3, n1, k); to != "" || held {
-		t.Fatalf("after the recall: home says %q, n1 holds %v", to, held)
-	}
+	wantRecalled(t, n3, n1, k)
 	select {
 	case err := <-done:
 		t.Fatalf("waiting lock returned before the unlock: %v", err)
@@ -184,16 +192,13 @@ func TestDelegationRecallMovesWaitingLock(t *testing.T) {
 // An oplock break in progress at the delegate goes on after a recall: the
 // client's ack reaches the home and both waiting opens complete.
 func TestDelegationBreakSurvivesRecall(t *testing.T) {
-	h := started3(t, func(c *Config) { c.BreakTimeout = time.Minute })
-	n1, n2, n3 := h.node("n1"), h.node("n2"), h.node("n3")
-	ctx := ctxT(t, 10*time.Second)
+	h, n1, n2, n3, ctx, k := fixture(t, func(c *Config) { c.BreakTimeout = time.Minute })
 	h.mu.Lock()
 	ow := h.nodes["n1"].owner
 	h.mu.Unlock()
 	ow.mu.Lock()
 	ow.silent = true // we ack by hand, after the recall
 	ow.mu.Unlock()
-	k := keyHomedOn(t, n1, "n3")
 	batch := rwOpen(n1)
 	batch.Oplock = table.OplockBatch
 	must(t, first(n1.OpenFile(ctx, k, batch, table.FileOpenIf)))
@@ -250,9 +255,7 @@ func TestDelegationRecallFailsNewGeneration(t *testing.T) {
 			deny := rwOpen(d)
 			deny.ShareAccess = table.FileShareRead
 			must(t, first(d.OpenFile(ctx, k, deny, table.FileOpenIf)))
-			if to, _ := delegateOf(h.node(coord), d, k); to != dname {
-				t.Fatalf("not delegated: %q", to)
-			}
+			wantDelegated(t, h.node(coord), d, k)
 			gen, _ := h.stable()
 			var fencedAt time.Time
 			h.mu.Lock()
@@ -292,33 +295,24 @@ func TestDelegationRecallFailsNewGeneration(t *testing.T) {
 // Every generation change ends every delegation: the records go back to
 // the homes with the owners' reasserts.
 func TestDelegationDroppedOnGenerationChange(t *testing.T) {
-	h := started3(t, nil)
-	n1, n3 := h.node("n1"), h.node("n3")
-	ctx := ctxT(t, 5*time.Second)
-	k := keyHomedOn(t, n1, "n3")
+	h, n1, _, n3, ctx, k := fixture(t, nil)
 	o := rwOpen(n1)
 	must(t, first(n1.OpenFile(ctx, k, o, table.FileOpenIf)))
 	must(t, n1.Lock(ctx, k, table.LockRequest{Open: o.ID, Length: 1}, false))
-	if to, _ := delegateOf(n3, n1, k); to != "n1" {
-		t.Fatalf("not delegated: %q", to)
-	}
+	wantDelegated(t, n3, n1, k)
 	gen, _ := h.stable()
 	h.kill("n2")
 	if g := h.waitStable(5 * time.Second); g <= gen {
 		t.Fatalf("generation %d after the kill, was %d", g, gen)
 	}
-	if to, held := delegateOf(n3, n1, k); to != "" || held {
-		t.Fatalf("after the generation change: home says %q, n1 holds %v", to, held)
-	}
+	wantRecalled(t, n3, n1, k)
 	if recs := n3.tbl.Records(k); len(recs) != 2 {
 		t.Fatalf("home's records after reassert: %+v", recs)
 	}
 	checkAll(t, h)
 	// The next request may delegate it again.
 	must(t, first(n1.CloseFile(ctx, k, o.ID)))
-	if to, _ := delegateOf(n3, n1, k); to != "n1" {
-		t.Fatalf("not delegated again: %q", to)
-	}
+	wantDelegated(t, n3, n1, k)
 }
 
 // Hysteresis: a key recalled lately is not delegated again at once.
@@ -333,10 +327,7 @@ func TestDelegationHysteresis(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := started3(t, func(c *Config) { c.DelegationHysteresis = tc.hysteresis })
-			n1, n2, n3 := h.node("n1"), h.node("n2"), h.node("n3")
-			ctx := ctxT(t, 5*time.Second)
-			k := keyHomedOn(t, n1, "n3")
+			h, n1, n2, n3, ctx, k := fixture(t, func(c *Config) { c.DelegationHysteresis = tc.hysteresis })
 			must(t, first(n1.OpenFile(ctx, k, rwOpen(n1), table.FileOpenIf)))
 			o2 := rwOpen(n2)
 			must(t, first(n2.OpenFile(ctx, k, o2, table.FileOpenIf)))

@@ -8,30 +8,22 @@ package table
 // to hand its authority over k to node (a delegation); the records travel
 // to node's table. Waiters of k are woken. It never blocks.
 func (t *Table) TakeIfOnly(k Key, node string) (recs []Record, ok bool) {
-	s := t.shard(k)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e := s.entries[k]
-	if e == nil {
-		return nil, true
-	}
-	if len(e.retrying) > 0 {
-		return nil, false
-	}
-	for _, o := range e.opens {
-		if o.ID.Node != node || o.breaking {
-			return nil, false
+	return t.take(k, func(e *entry) bool {
+		if len(e.retrying) > 0 {
+			return false
 		}
-	}
-	for _, l := range e.leases {
-		if l.breaking || l.followUp != nil {
-			return nil, false
+		for _, o := range e.opens {
+			if o.ID.Node != node || o.breaking {
+				return false
+			}
 		}
-	}
-	recs = e.records(k, nil)
-	delete(s.entries, k)
-	s.wake(k)
-	return recs, true
+		for _, l := range e.leases {
+			if l.breaking || l.followUp != nil {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // Take removes every record of k and returns them (opens before locks, as
@@ -39,15 +31,25 @@ func (t *Table) TakeIfOnly(k Key, node string) (recs []Record, ok bool) {
 // continues them. Waiters of k are woken (they find the key gone and must
 // ask the table that holds it now). It never blocks.
 func (t *Table) Take(k Key) []Record {
+	recs, _ := t.take(k, nil)
+	return recs
+}
+
+// take removes k's entry and returns its records if may (nil: always)
+// allows it.
+func (t *Table) take(k Key, may func(*entry) bool) ([]Record, bool) {
 	s := t.shard(k)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.entries[k]
 	if e == nil {
-		return nil
+		return nil, true
+	}
+	if may != nil && !may(e) {
+		return nil, false
 	}
 	recs := e.records(k, nil)
 	delete(s.entries, k)
 	s.wake(k)
-	return recs
+	return recs, true
 }
