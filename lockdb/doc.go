@@ -83,7 +83,12 @@
 // A request whose reply is lost (connection dropped, cancelled past the
 // grace period) has an unknown outcome at the home; rather than risk a
 // grant nobody owns, the requester asks for a new generation, which
-// rebuilds every home table from the owners' copies.
+// rebuilds every home table from the owners' copies. A release (close,
+// unlock) leaves the owned copy whatever becomes of its reply, even when
+// the generation it was answered in has ended: the home may have granted
+// a conflicting record after it, which its owner keeps, and the two must
+// not meet at the next reassert. When the release may not have reached
+// the table of the generation being built, the node asks for one more.
 //
 // Every RPC carries the generation; a home rejects a stale one and the
 // requester retries once the next generation is committed. Requests wait,
