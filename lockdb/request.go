@@ -84,7 +84,11 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 					}
 				}
 			}
-			if !c.finish(st.gen, req.Key, ask, &res) {
+			granted := &res
+			if err != nil {
+				granted = nil // no answer: nothing to install
+			}
+			if !c.finish(st.gen, req.Key, ask, granted) {
 				err, replied = ErrStaleGeneration, false // a grant not installed: as if lost
 			}
 		}
