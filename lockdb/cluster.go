@@ -81,6 +81,10 @@ type Cluster struct {
 	attemptNodes []Member // members frozen by the recovery under way
 	attemptSeq   uint64
 
+	// dlg: keys delegated by this node as a home, held as a delegate, and
+	// requests in flight to homes (delegation.go). Guarded by mu.
+	dlg delegState
+
 	// subs maps a Publish topic to its subscriber, a func(from string,
 	// payload []byte) (notify.go).
 	subs sync.Map
@@ -138,6 +142,7 @@ func New(cfg Config, owner Owner) (*Cluster, error) {
 		renewCh: make(chan struct{}, 1),
 		tbl:     table.New(table.Config{Shards: 64, Logger: log}),
 	}
+	c.dlg.reset()
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.epoch, c.epochCancel = context.WithCancel(c.ctx)
 
@@ -206,9 +211,10 @@ func (c *Cluster) Start(ctx context.Context) error {
 	if err := c.ml.Start(c.self); err != nil {
 		return err
 	}
-	c.wg.Add(2)
+	c.wg.Add(3)
 	go c.coordLoop()
 	go c.renewLoop()
+	go c.delegLoop()
 	for {
 		c.mu.Lock()
 		ok, ch := c.gen > 0 && !c.frozen, c.changed
@@ -345,9 +351,13 @@ func (c *Cluster) handle(ctx context.Context, from Peer, m Message) Message {
 	case kindRenew:
 		return c.handleRenew(from, m)
 	case kindOpen, kindClose, kindDeleteOnClose, kindLock, kindUnlock, kindCheckIO, kindAckBreak, kindContend:
-		return c.handleKeyReq(ctx, m)
+		return c.handleKeyReq(ctx, from, m)
 	case kindBreak:
 		return c.handleBreak(ctx, m)
+	case kindRecall:
+		return c.handleRecall(ctx, m)
+	case kindGiveBack:
+		return c.handleGiveBack(ctx, from, m)
 	case kindList:
 		return c.handleList(m)
 	case kindUserWrite:

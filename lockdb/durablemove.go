@@ -178,6 +178,13 @@ func (c *Cluster) execDurableMove(ctx context.Context, gen uint64, req *keyReq) 
 		return homeRes{}, fmt.Errorf("%w: durable move without its operation", ErrProtocol)
 	}
 	k, old, nu := req.Key, req.ID, req.Durable.New
+	// A key delegated to the owner is recalled first: its records,
+	// the durable open among them, are then in this table.
+	leave, _, err := c.enterKey(ctx, gen, k)
+	if err != nil {
+		return homeRes{}, err
+	}
+	defer leave()
 	c.homeMu.RLock()
 	tbl, _, err := c.homeState(gen, k)
 	if err == nil {

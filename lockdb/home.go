@@ -15,11 +15,16 @@ type homeRes struct {
 	Close  table.CloseResult `json:"close"`
 	// Durable is a durable open moved to the requester (kindDurable).
 	Durable *durableMoved `json:"durable,omitempty"`
+	// Delegated: the home delegated the key to the requester, who asked
+	// (keyReq.Deleg); Records are the key's records, now the requester's
+	// to keep in its table.
+	Delegated bool           `json:"delegated,omitempty"`
+	Records   []table.Record `json:"records,omitempty"`
 }
 
-// homeState checks that this node may decide for k in generation gen and
-// returns the table and the state-change channel. Caller holds homeMu for
-// reading.
+// homeState checks that this node may decide for k in generation gen (as
+// its home, or its delegate) and returns the table and the state-change
+// channel. Caller holds homeMu for reading.
 func (c *Cluster) homeState(gen uint64, k table.Key) (*table.Table, <-chan struct{}, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -30,33 +35,47 @@ func (c *Cluster) homeState(gen uint64, k table.Key) (*table.Table, <-chan struc
 		return nil, nil, ErrStaleGeneration
 	case !c.leaseValidLocked():
 		return nil, nil, ErrNoLease
+	case c.dlg.held[k] != nil:
+		if c.dlg.held[k].recalled {
+			return nil, nil, ErrRecalled
+		}
 	case homeOf(k, c.nodes).Name != c.self.Name:
 		return nil, nil, ErrNotHome
+	case c.dlg.out[k] != nil:
+		return nil, nil, ErrRecalled // its delegate decides
 	}
 	return c.tbl, c.changed, nil
 }
 
 // handleKeyReq serves a requester's RPC for a key homed here.
-func (c *Cluster) handleKeyReq(ctx context.Context, m Message) Message {
+func (c *Cluster) handleKeyReq(ctx context.Context, from Peer, m Message) Message {
 	var req keyReq
 	if err := decode(m.Body, &req); err != nil {
 		return reply(0, nil, err)
 	}
-	res, err := c.execHome(ctx, m.Gen, m.Kind, &req)
+	res, err := c.execHome(ctx, m.Gen, m.Kind, &req, from.Name)
 	if err != nil {
 		return reply(m.Gen, nil, err)
 	}
 	return reply(m.Gen, res, nil)
 }
 
-// execHome runs one request as the key's home. Waiting requests (opens
-// behind breaks, blocking locks) wait here; a generation change ends the
-// wait with ErrStaleGeneration and the requester retries at the new home.
-func (c *Cluster) execHome(ctx context.Context, gen uint64, kind Kind, req *keyReq) (homeRes, error) {
+// execHome runs one request of node from as the key's home, or its
+// delegate. Waiting requests (opens behind breaks, blocking locks) wait
+// here; a generation change ends the wait with ErrStaleGeneration, a
+// recall of a delegated key with ErrRecalled, and the requester retries
+// at the key's (new) home. At the home, a request that asks for the
+// delegation (req.Deleg) may get it with its answer.
+func (c *Cluster) execHome(ctx context.Context, gen uint64, kind Kind, req *keyReq, from string) (homeRes, error) {
 	if kind == kindDurable {
 		return c.execDurableMove(ctx, gen, req)
 	}
 	k := req.Key
+	leave, gone, err := c.enterKey(ctx, gen, k)
+	if err != nil {
+		return homeRes{}, err
+	}
+	defer leave()
 	for {
 		c.homeMu.RLock()
 		tbl, changed, err := c.homeState(gen, k)
@@ -80,9 +99,12 @@ func (c *Cluster) execHome(ctx context.Context, gen uint64, kind Kind, req *keyR
 			case <-changed:
 				t.Stop()
 				continue
+			case <-gone:
+				err = ErrRecalled
 			case <-t.C:
 			case <-ctx.Done():
 			}
+			t.Stop()
 			return homeRes{}, err
 		}
 		if err != nil {
@@ -138,6 +160,9 @@ func (c *Cluster) execHome(ctx context.Context, gen uint64, kind Kind, req *keyR
 		default:
 			err = fmt.Errorf("%w: kind %d is not a key request", ErrProtocol, kind)
 		}
+		if !wait && err == nil && req.Deleg && gone == nil {
+			c.maybeDelegate(tbl, gen, k, from, &res)
+		}
 		c.homeMu.RUnlock()
 		if !wait {
 			return res, err
@@ -146,6 +171,11 @@ func (c *Cluster) execHome(ctx context.Context, gen uint64, kind Kind, req *keyR
 		case <-kch:
 		case <-changed:
 			return homeRes{}, ErrStaleGeneration
+		case <-gone:
+			if req.Open != nil {
+				req.Open.Retry = true // it was answered Pending here
+			}
+			return homeRes{}, ErrRecalled
 		case <-ctx.Done():
 			return homeRes{}, ctx.Err()
 		}

@@ -379,6 +379,7 @@ func (c *Cluster) resetHomeLocked() {
 	}
 	c.tbl = table.New(table.Config{Shards: 64, Logger: c.log})
 	c.early = make(map[table.Key][]table.Break)
+	c.dropDelegationsLocked()
 }
 
 // handleReassert pushes this member's owned records to their homes under

@@ -49,8 +49,9 @@ func (c *Cluster) waitServing(ctx context.Context) (serving, error) {
 	}
 }
 
-// do routes one key request to the key's home and retries across
-// generation changes until it gets a final answer or ctx ends. commit, if
+// do routes one key request to the key's home (or decides it here, when
+// this node holds the key's delegation) and retries across generation
+// changes and recalls until it gets a final answer or ctx ends. commit, if
 // set, records a successful answer in the owned copy; it runs under c.mu
 // only if the generation the answer was given in is still current and
 // thawed, otherwise the answer is discarded (the home's table was thrown
@@ -102,6 +103,9 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			// table (or, if we were fenced, with the next one). Try again.
 			continue
 		}
+		if errors.Is(err, ErrRecalled) {
+			continue // the home decides now (or waits for its recall)
+		}
 		if refusedUnacted(err) {
 			if err := c.pause(ctx, st, &backoff); err != nil {
 				return homeRes{}, err
@@ -112,7 +116,9 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 	}
 }
 
-// ask sends one key request to the key's home in generation st and
+// ask sends one key request to the key's home in generation st (or
+// decides it here, when this node is the home or holds the key's
+// delegation; a request to the home may ask for the delegation) and
 // returns its answer. replied is false when the home may have acted but
 // its answer was lost or unreadable.
 func (c *Cluster) ask(ctx context.Context, st serving, kind Kind, req *keyReq) (res homeRes, replied bool, err error) {
@@ -123,20 +129,29 @@ func (c *Cluster) ask(ctx context.Context, st serving, kind Kind, req *keyReq) (
 		cancel()
 	}()
 	home := homeOf(req.Key, st.nodes)
-	if home.Name == c.self.Name {
-		res, err = c.execHome(cctx, st.gen, kind, req)
+	local, deleg := c.route(req.Key, home, kind)
+	if local {
+		res, err = c.execHome(cctx, st.gen, kind, req, c.self.Name)
 		return res, true, err
 	}
+	req.Deleg = deleg
 	m, err := c.tr.Call(cctx, home.Addr, Message{Kind: kind, Gen: st.gen, Body: encode(req)})
-	if err != nil {
-		return res, false, err
-	}
-	if err = replyErr(m); err == nil && kind != kindCheckIO {
-		if err = decode(m.Body, &res); err != nil {
-			return res, false, err // it acted, but we cannot tell how
+	replied = err == nil
+	if err == nil {
+		if err = replyErr(m); err == nil && kind != kindCheckIO {
+			if err = decode(m.Body, &res); err != nil {
+				replied = false // it acted, but we cannot tell how
+			}
 		}
 	}
-	return res, true, err
+	granted := &res
+	if err != nil {
+		granted = nil // no answer: nothing to install
+	}
+	if !c.finish(st.gen, req.Key, deleg, granted) {
+		return res, false, ErrStaleGeneration // a grant not installed: as if lost
+	}
+	return res, replied, err
 }
 
 // refusedUnacted reports whether a home's error means it refused without
@@ -284,6 +299,8 @@ func (c *Cluster) release(ctx context.Context, kind Kind, req *keyReq, forgetLoc
 			return res, nil
 		case st.epoch.Err() != nil, owned && errors.Is(err, notFound):
 			return homeRes{}, nil
+		case errors.Is(err, ErrRecalled):
+			continue // the home decides now (or waits for its recall)
 		case !replied:
 			return homeRes{}, c.awaitRecovery(ctx, st)
 		case ctx.Err() != nil:
