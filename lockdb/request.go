@@ -304,15 +304,30 @@ func (c *Cluster) release(ctx context.Context, kind Kind, req *keyReq, forgetLoc
 		case !replied:
 			return homeRes{}, c.awaitRecovery(ctx, st)
 		case ctx.Err() != nil:
-			return homeRes{}, ctx.Err()
+			return homeRes{}, c.releaseAbandoned(st, owned, ctx.Err())
 		case refusedUnacted(err):
 			if err := c.pause(ctx, st, &backoff); err != nil {
-				return homeRes{}, err
+				return homeRes{}, c.releaseAbandoned(st, owned, err)
 			}
 			continue
 		}
-		return res, err
+		return res, c.releaseAbandoned(st, owned, err)
 	}
+}
+
+// releaseAbandoned ends a release that the decider (home or delegate) of
+// generation st refused or that the caller gave up on: the owned copy
+// has forgotten the record, but the decider's table may still hold it
+// (a local decision answers a cancelled context or a missing lease
+// without acting; a remote home may refuse). The table must not keep a
+// record nobody owns, so the node asks for a new generation, built from
+// the owned copies. It returns err.
+func (c *Cluster) releaseAbandoned(st serving, owned bool, err error) error {
+	if owned {
+		c.log.Debug("release abandoned; requesting a recovery", "gen", st.gen, "err", err)
+		c.requestRecovery(st.gen)
+	}
+	return err
 }
 
 // CheckIO reports whether open id may read (write false) or write the
