@@ -63,7 +63,8 @@ type Cluster struct {
 	tbl          *table.Table
 	timers       map[uint64]*time.Timer // break seq → timeout, this table's
 	owned        map[table.Key]*ownedKey
-	early        map[table.Key][]table.Break // breaks that overtook their grant
+	early        map[table.Key][]earlyNote // break notices and acks that overtook their grant
+	opening      map[table.Key]int         // this node's OpenFile calls under way, per key
 	gone         map[Peer]bool
 	pulling      bool          // users snapshot pull under way
 	wantRecovery uint64        // generation in which a request's outcome was lost
@@ -131,7 +132,8 @@ func New(cfg Config, owner Owner) (*Cluster, error) {
 		cfg: cfg, log: log, owner: owner,
 		rl:      recLock{path: cfg.SharedDir + "/reclock"},
 		owned:   make(map[table.Key]*ownedKey),
-		early:   make(map[table.Key][]table.Break),
+		early:   make(map[table.Key][]earlyNote),
+		opening: make(map[table.Key]int),
 		gone:    make(map[Peer]bool),
 		timers:  make(map[uint64]*time.Timer),
 		renewed: make(map[string]time.Time),
@@ -307,7 +309,7 @@ func (c *Cluster) peerGone(p Peer) {
 func (c *Cluster) fenceLocked(why string) {
 	c.log.Warn("fenced: dropping all owned records", "why", why, "records", len(c.owned))
 	c.owned = make(map[table.Key]*ownedKey)
-	c.early = make(map[table.Key][]table.Break)
+	c.early = make(map[table.Key][]earlyNote)
 	c.leaseUntil = time.Time{}
 	if c.pend != nil {
 		c.pend.poisoned = true

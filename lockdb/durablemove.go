@@ -124,6 +124,7 @@ func (c *Cluster) MoveDurable(ctx context.Context, k table.Key, old, nu table.Op
 		return table.Record{}, nil, err
 	}
 	req := &keyReq{Key: k, ID: old, Durable: &durableOp{Op: "move", New: nu, Session: session}}
+	defer c.startOpening(k)() // a grant, like OpenFile's
 	res, err := c.do(ctx, kindDurable, req, func(r homeRes) {
 		if r.Durable != nil {
 			c.recordMovedLocked(k, *r.Durable)
@@ -293,10 +294,7 @@ func (c *Cluster) recordMovedLocked(k table.Key, mv durableMoved) {
 	o := c.ownedLocked(k)
 	o.opens = append(o.opens, mv.Open)
 	o.locks = append(o.locks, mv.Locks...)
-	for _, b := range c.early[k] {
-		c.applyBreakLocked(b)
-	}
-	delete(c.early, k)
+	c.applyEarlyLocked(k)
 	if !mv.Open.Open.Durable {
 		return
 	}

@@ -249,7 +249,7 @@ func (c *Cluster) handleBreak(ctx context.Context, m Message) Message {
 	}
 	if !c.applyBreakLocked(b) {
 		// The break overtook the reply that granted what it breaks.
-		c.early[b.Key] = append(c.early[b.Key], b)
+		c.noteEarlyLocked(b.Key, earlyNote{brk: &b})
 	}
 	c.mu.Unlock()
 	if c.owner == nil {

@@ -378,7 +378,7 @@ func (c *Cluster) resetHomeLocked() {
 		delete(c.timers, s)
 	}
 	c.tbl = table.New(table.Config{Shards: 64, Logger: c.log})
-	c.early = make(map[table.Key][]table.Break)
+	c.early = make(map[table.Key][]earlyNote)
 	c.dropDelegationsLocked()
 }
 

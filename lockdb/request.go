@@ -211,6 +211,7 @@ func (c *Cluster) OpenFile(ctx context.Context, key table.Key, open table.Open, 
 		return table.Result{}, err
 	}
 	req := &keyReq{Key: key, Open: &open, Disp: disposition}
+	defer c.startOpening(key)()
 	res, err := c.do(ctx, kindOpen, req, func(r homeRes) { c.recordOpenLocked(key, open, r.Result) })
 	return res.Result, err
 }
