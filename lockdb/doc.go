@@ -90,6 +90,16 @@
 // not meet at the next reassert. When the release may not have reached
 // the table of the generation being built, the node asks for one more.
 //
+// A break notice travels apart from the answer granting the open it
+// breaks, and may overtake it (a delegate's notices to its own clients
+// run concurrently with the commits of its own grants); so may the
+// client's ack of it. The owner keeps such notes, in order, while a grant
+// of the key is under way, and applies them when it records that grant,
+// so the owned copy ends as the decider left it. A release that ends
+// without a known outcome in its generation (refused, or given up by its
+// caller) asks for a new generation, since the decider may still hold
+// the record the owned copy forgot.
+//
 // Every RPC carries the generation; a home rejects a stale one and the
 // requester retries once the next generation is committed. Requests wait,
 // they do not fail, while the cluster recovers; only the caller's context
