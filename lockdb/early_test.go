@@ -62,6 +62,11 @@ func TestEarlyBreakAndAckKeptForTheirGrant(t *testing.T) {
 			// n2's open breaks a's write caching; n1's client acks the
 			// break before n1 has recorded a.
 			must(t, first(n2.OpenFile(ctx, k, rwOpen(n2), table.FileOpenIf)))
+			// The ack's answer is committed at n1 (before a's grant).
+			h.mu.Lock()
+			ow := h.nodes["n1"].owner
+			h.mu.Unlock()
+			ow.wg.Wait()
 			// Another grant of k at n1 is recorded before a's.
 			must(t, first(n1.OpenFile(ctx, k, rwOpen(n1), table.FileOpenIf)))
 			if _, ok := ownedRecord(n1, k, a.ID); ok {
