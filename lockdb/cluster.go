@@ -61,7 +61,7 @@ type Cluster struct {
 	changed      chan struct{} // closed at every state change
 	leased       chan struct{} // closed when the lease becomes valid again
 	tbl          *table.Table
-	timers       map[uint64]*time.Timer // break seq → timeout, this table's
+	timers       map[uint64]*breakTimer // break seq → timeout, this table's
 	owned        map[table.Key]*ownedKey
 	early        map[table.Key][]earlyNote // break notices and acks that overtook their grant
 	opening      map[table.Key]int         // this node's OpenFile calls under way, per key
@@ -135,7 +135,7 @@ func New(cfg Config, owner Owner) (*Cluster, error) {
 		early:   make(map[table.Key][]earlyNote),
 		opening: make(map[table.Key]int),
 		gone:    make(map[Peer]bool),
-		timers:  make(map[uint64]*time.Timer),
+		timers:  make(map[uint64]*breakTimer),
 		renewed: make(map[string]time.Time),
 		backoff: make(map[string]time.Time),
 		changed: make(chan struct{}),
@@ -245,7 +245,7 @@ func (c *Cluster) Close() error {
 	c.frozen = true
 	c.bumpLocked()
 	for s, t := range c.timers {
-		t.Stop()
+		t.t.Stop()
 		delete(c.timers, s)
 	}
 	c.mu.Unlock()

@@ -195,38 +195,70 @@ func (c *Cluster) armBreaks(tbl *table.Table, breaks []table.Break) {
 		if c.breakOrphanLocked(tbl, b) {
 			continue // no client to tell (durablemove_orphan.go)
 		}
+		var bt *breakTimer
 		if b.AckRequired {
 			if _, ok := c.timers[b.Seq]; ok {
 				continue // delivered and timed already
 			}
-			c.timers[b.Seq] = time.AfterFunc(c.cfg.BreakTimeout, func() { c.breakTimedOut(tbl, b) })
+			bt = &breakTimer{t: time.AfterFunc(c.cfg.BreakTimeout, func() { c.breakTimedOut(tbl, b) })}
+			c.timers[b.Seq] = bt
 		}
 		owner, ok := findMember(c.nodes, b.Owner)
 		if !ok {
-			continue // owner not in this generation: its records are going
+			if bt != nil {
+				bt.delivered = true // owner not in this generation: its records are going
+			}
+			continue
 		}
 		gen := c.gen
 		c.goTrackedLocked(func() {
 			ctx, cancel := context.WithTimeout(c.ctx, c.cfg.RPCTimeout)
 			defer cancel()
-			if _, err := c.call(ctx, owner, kindBreak, gen, b); err != nil {
+			_, err := c.call(ctx, owner, kindBreak, gen, b)
+			if err != nil {
 				c.log.Info("break not delivered", "owner", b.Owner, "key", b.Key.String(), "err", err)
+				return
+			}
+			if bt != nil {
+				c.mu.Lock()
+				bt.delivered = true
+				c.mu.Unlock()
 			}
 		})
 	}
+}
+
+// breakTimer times a break awaiting its ack at this node (its home or
+// delegate). Guarded by Cluster.mu.
+type breakTimer struct {
+	t *time.Timer
+	// delivered: the owner took the notice into its owned copy in this
+	// generation. Only then may the timeout apply the break: the owned
+	// copy must know of every change the decider makes to its records.
+	delivered bool
 }
 
 func (c *Cluster) breakTimedOut(tbl *table.Table, b table.Break) {
 	c.homeMu.RLock()
 	defer c.homeMu.RUnlock()
 	c.mu.Lock()
-	same := c.tbl == tbl
+	same, delivered, gen := c.tbl == tbl, false, c.gen
 	if t, ok := c.timers[b.Seq]; ok && same {
-		t.Stop()
+		t.t.Stop()
 		delete(c.timers, b.Seq)
+		delivered = t.delivered
 	}
 	c.mu.Unlock()
-	if same {
+	switch {
+	case !same:
+	case !delivered:
+		// The owner's copy still says the client caches what the break
+		// takes away: applying the timeout here would let a conflicting
+		// grant meet that copy at the next reassert. A new generation,
+		// built from the owned copies, breaks it again.
+		c.log.Warn("break timed out undelivered; requesting a recovery", "key", b.Key.String(), "owner", b.Owner)
+		c.requestRecovery(gen)
+	default:
 		c.log.Info("break timed out", "key", b.Key.String(), "owner", b.Owner)
 		tbl.BreakTimedOut(b.Key, b)
 	}

@@ -374,7 +374,7 @@ func (c *Cluster) handleFreeze(from Peer, m Message) Message {
 // resetHomeLocked replaces the home table. Caller holds homeMu and c.mu.
 func (c *Cluster) resetHomeLocked() {
 	for s, t := range c.timers {
-		t.Stop()
+		t.t.Stop()
 		delete(c.timers, s)
 	}
 	c.tbl = table.New(table.Config{Shards: 64, Logger: c.log})
