@@ -95,7 +95,9 @@
 // run concurrently with the commits of its own grants); so may the
 // client's ack of it. The owner keeps such notes, in order, while a grant
 // of the key is under way, and applies them when it records that grant,
-// so the owned copy ends as the decider left it. A release that ends
+// so the owned copy ends as the decider left it. Nor does a decider
+// apply a break at its timeout unless the owner took the notice: it asks
+// for a new generation instead. A release that ends
 // without a known outcome in its generation (refused, or given up by its
 // caller) asks for a new generation, since the decider may still hold
 // the record the owned copy forgot.
