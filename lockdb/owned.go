@@ -59,13 +59,23 @@ func (c *Cluster) recordOpenLocked(k table.Key, op table.Open, res table.Result)
 	r := table.Record{Key: k, Kind: table.RecordOpen, Open: op}
 	if op.Oplock == table.OplockLease {
 		r.Open.LeaseState, r.Open.LeaseEpoch = res.LeaseState, res.LeaseEpoch
-		// Every open of the lease caches the same state.
+		// Every open of the lease caches the same state. The answer
+		// moves the lease's owned state only if the decider changed it
+		// (an upgrade or a break, each of which moves the epoch on)
+		// after what this copy last heard: a break notice, or an ack,
+		// may have come between the decision and this commit, and the
+		// answer must not undo them. (A v1 break carries no epoch, so a
+		// v1 lease always takes the answer's state.)
 		for i := range o.opens {
-			if sameLease(o.opens[i].Open, op.ClientGUID, op.LeaseKey) {
-				o.opens[i].Open.LeaseState = res.LeaseState
-				o.opens[i].Open.LeaseEpoch = res.LeaseEpoch
-				r.Breaking, r.BreakTo = o.opens[i].Breaking, o.opens[i].BreakTo
+			x := &o.opens[i]
+			if !sameLease(x.Open, op.ClientGUID, op.LeaseKey) {
+				continue
 			}
+			if res.LeaseEpoch > x.Open.LeaseEpoch || op.LeaseVersion != 2 {
+				x.Open.LeaseState, x.Open.LeaseEpoch = res.LeaseState, res.LeaseEpoch
+			}
+			r.Open.LeaseState, r.Open.LeaseEpoch = x.Open.LeaseState, x.Open.LeaseEpoch
+			r.Breaking, r.BreakTo = x.Breaking, x.BreakTo
 		}
 	} else {
 		r.Open.Oplock = res.Oplock
