@@ -104,3 +104,59 @@ func TestEarlyBreakAndAckKeptForTheirGrant(t *testing.T) {
 		})
 	}
 }
+
+// The answer granting a second open of a lease does not undo a break
+// (and its ack) that the owner recorded between the decision and the
+// commit of that answer: the owned lease state ends as the home's.
+func TestLeaseGrantDoesNotUndoLaterBreak(t *testing.T) {
+	h, n1, n2, n3, ctx, k := fixture(t, func(c *Config) { c.MaxDelegations = 0 })
+	lease := func(o table.Open) table.Open {
+		o.Oplock = table.OplockLease
+		o.LeaseVersion = 2
+		o.LeaseState = table.LeaseRead | table.LeaseWrite | table.LeaseHandle
+		o.LeaseKey = [16]byte{9}
+		o.ClientGUID = [16]byte{1}
+		return o
+	}
+	x, y := lease(rwOpen(n1)), lease(rwOpen(n1))
+	must(t, first(n1.OpenFile(ctx, k, x, table.FileOpenIf)))
+	release := make(chan struct{})
+	h.net.SetReplyHook(func(from, to string, req Message) {
+		var r keyReq
+		if from != "mem:n1" || req.Kind != kindOpen || decode(req.Body, &r) != nil || r.Open == nil || r.Open.ID != y.ID {
+			return
+		}
+		<-release // the home granted y the lease as it was; the answer waits
+	})
+	t.Cleanup(func() { h.net.SetReplyHook(nil) })
+	done := make(chan error, 1)
+	go func() { done <- first(n1.OpenFile(ctx, k, y, table.FileOpenIf)) }()
+	waitFor(t, "y granted at the home", func() bool { return len(n3.tbl.Records(k)) == 2 })
+
+	// n2's open breaks the lease's write caching; n1 records the break
+	// on x and commits its client's ack before y's answer arrives.
+	must(t, first(n2.OpenFile(ctx, k, rwOpen(n2), table.FileOpenIf)))
+	h.mu.Lock()
+	ow := h.nodes["n1"].owner
+	h.mu.Unlock()
+	ow.wg.Wait()
+	close(release)
+	must(t, <-done)
+
+	var want uint32
+	for _, r := range n3.tbl.Records(k) {
+		if r.Open.ID == x.ID {
+			want = r.Open.LeaseState
+		}
+	}
+	if want&table.LeaseWrite != 0 {
+		t.Fatalf("the home did not break the lease as the test expects: %#x", want)
+	}
+	for _, id := range []table.OpenID{x.ID, y.ID} {
+		got, ok := ownedRecord(n1, k, id)
+		if !ok || got.Open.LeaseState != want || got.Breaking {
+			t.Fatalf("n1's copy of %v: %+v (found %v); the home's lease state %#x", id, got, ok, want)
+		}
+	}
+	checkAll(t, h)
+}
