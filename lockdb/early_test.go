@@ -2,6 +2,7 @@ package lockdb
 
 import (
 	"testing"
+	"time"
 
 	"shoal/lockdb/table"
 )
@@ -16,6 +17,36 @@ func ownedRecord(c *Cluster, k table.Key, id table.OpenID) (table.Record, bool) 
 		}
 	}
 	return table.Record{}, false
+}
+
+// openHeldBack starts c.OpenFile of op on k, whose answer the network
+// holds back (after the home decided it) until release is closed; done
+// gets OpenFile's error.
+func openHeldBack(t *testing.T, h *harness, c *Cluster, k table.Key, op table.Open) (release chan struct{}, done chan error) {
+	release, done = make(chan struct{}), make(chan error, 1)
+	from := "mem:" + c.self.Name
+	h.net.SetReplyHook(func(caller, _ string, req Message) {
+		var r keyReq
+		if caller != from || req.Kind != kindOpen || decode(req.Body, &r) != nil || r.Open == nil || r.Open.ID != op.ID {
+			return
+		}
+		<-release
+	})
+	t.Cleanup(func() { h.net.SetReplyHook(nil) })
+	go func() { done <- first(c.OpenFile(ctxT(t, 10*time.Second), k, op, table.FileOpenIf)) }()
+	return release, done
+}
+
+// breakAndAck opens k through c, read and write, which breaks the write
+// caching of owner's client, and waits until owner committed its client's
+// ack.
+func breakAndAck(t *testing.T, h *harness, c *Cluster, owner string, k table.Key) {
+	t.Helper()
+	must(t, first(c.OpenFile(ctxT(t, 10*time.Second), k, rwOpen(c), table.FileOpenIf)))
+	h.mu.Lock()
+	ow := h.nodes[owner].owner
+	h.mu.Unlock()
+	ow.wg.Wait()
 }
 
 // A break notice, and the client's ack of it, that reach the owner before
@@ -46,27 +77,12 @@ func TestEarlyBreakAndAckKeptForTheirGrant(t *testing.T) {
 			h, n1, n2, n3, ctx, k := fixture(t, func(c *Config) { c.MaxDelegations = 0 })
 			a := rwOpen(n1)
 			tc.setup(&a)
-			release := make(chan struct{})
-			h.net.SetReplyHook(func(from, to string, req Message) {
-				var r keyReq
-				if from != "mem:n1" || req.Kind != kindOpen || decode(req.Body, &r) != nil || r.Open == nil || r.Open.ID != a.ID {
-					return
-				}
-				<-release // the home decided a; its answer waits
-			})
-			t.Cleanup(func() { h.net.SetReplyHook(nil) })
-			done := make(chan error, 1)
-			go func() { done <- first(n1.OpenFile(ctx, k, a, table.FileOpenIf)) }()
+			release, done := openHeldBack(t, h, n1, k, a)
 			waitFor(t, "a granted at the home", func() bool { return len(n3.tbl.Records(k)) == 1 })
 
 			// n2's open breaks a's write caching; n1's client acks the
 			// break before n1 has recorded a.
-			must(t, first(n2.OpenFile(ctx, k, rwOpen(n2), table.FileOpenIf)))
-			// The ack's answer is committed at n1 (before a's grant).
-			h.mu.Lock()
-			ow := h.nodes["n1"].owner
-			h.mu.Unlock()
-			ow.wg.Wait()
+			breakAndAck(t, h, n2, "n1", k)
 			// Another grant of k at n1 is recorded before a's.
 			must(t, first(n1.OpenFile(ctx, k, rwOpen(n1), table.FileOpenIf)))
 			if _, ok := ownedRecord(n1, k, a.ID); ok {
@@ -120,26 +136,12 @@ func TestLeaseGrantDoesNotUndoLaterBreak(t *testing.T) {
 	}
 	x, y := lease(rwOpen(n1)), lease(rwOpen(n1))
 	must(t, first(n1.OpenFile(ctx, k, x, table.FileOpenIf)))
-	release := make(chan struct{})
-	h.net.SetReplyHook(func(from, to string, req Message) {
-		var r keyReq
-		if from != "mem:n1" || req.Kind != kindOpen || decode(req.Body, &r) != nil || r.Open == nil || r.Open.ID != y.ID {
-			return
-		}
-		<-release // the home granted y the lease as it was; the answer waits
-	})
-	t.Cleanup(func() { h.net.SetReplyHook(nil) })
-	done := make(chan error, 1)
-	go func() { done <- first(n1.OpenFile(ctx, k, y, table.FileOpenIf)) }()
+	release, done := openHeldBack(t, h, n1, k, y)
 	waitFor(t, "y granted at the home", func() bool { return len(n3.tbl.Records(k)) == 2 })
 
 	// n2's open breaks the lease's write caching; n1 records the break
 	// on x and commits its client's ack before y's answer arrives.
-	must(t, first(n2.OpenFile(ctx, k, rwOpen(n2), table.FileOpenIf)))
-	h.mu.Lock()
-	ow := h.nodes["n1"].owner
-	h.mu.Unlock()
-	ow.wg.Wait()
+	breakAndAck(t, h, n2, "n1", k)
 	close(release)
 	must(t, <-done)
 
