@@ -155,6 +155,14 @@ func (c *Cluster) execHome(ctx context.Context, gen uint64, kind Kind, req *keyR
 				break
 			}
 			err = tbl.AckBreak(k, *req.Ack)
+			if err == nil {
+				// A further break the ack calls for goes out now, and
+				// with the answer, which the acking owner commits
+				// together with the ack (recordAckLocked): its notice
+				// may reach the owned copy before that commit.
+				res.Result.Breaks = tbl.FollowUps(k)
+				c.armBreaks(tbl, res.Result.Breaks)
+			}
 		case kindContend:
 			c.armBreaks(tbl, tbl.ContendLevel2(k, req.ID))
 		default:

@@ -342,7 +342,14 @@ func (c *Cluster) CheckIO(ctx context.Context, key table.Key, id table.OpenID, o
 // key's home; a waiting open proceeds. Errors are the table's
 // (table.ErrNotBreaking, table.ErrRequestNotAccepted, ...).
 func (c *Cluster) AckBreak(ctx context.Context, key table.Key, ack table.BreakAck) error {
-	_, err := c.do(ctx, kindAckBreak, &keyReq{Key: key, Ack: &ack}, func(homeRes) { c.recordAckLocked(key, ack, false) })
+	_, err := c.do(ctx, kindAckBreak, &keyReq{Key: key, Ack: &ack}, func(r homeRes) {
+		c.recordAckLocked(key, ack, false)
+		for _, b := range r.Result.Breaks {
+			if b.Owner == c.self.Name {
+				c.applyBreakLocked(b)
+			}
+		}
+	})
 	if errors.Is(err, table.ErrInvalidOplockProtocol) || errors.Is(err, table.ErrInvalidParameter) {
 		c.mu.Lock()
 		c.recordAckLocked(key, ack, true)

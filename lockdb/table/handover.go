@@ -53,3 +53,18 @@ func (t *Table) take(k Key, may func(*entry) bool) ([]Record, bool) {
 	s.wake(k)
 	return recs, true
 }
+
+// FollowUps hands out the further breaks AckBreak decided for k (a lease
+// acknowledged above what a conflict that came while its break was in
+// flight needs), to be delivered like any other break; otherwise the next
+// OpenFile or ContendLevel2 of k hands them out. It never blocks.
+func (t *Table) FollowUps(k Key) []Break {
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[k]
+	if e == nil {
+		return nil
+	}
+	return e.takeFollowUps(nil)
+}
