@@ -181,6 +181,25 @@ func (c *Cluster) installLocked(gen uint64, k table.Key, recs []table.Record) bo
 func (c *Cluster) enterKey(ctx context.Context, gen uint64, k table.Key) (leave func(), gone <-chan struct{}, err error) {
 	for {
 		c.mu.Lock()
+		if !c.closed && gen > c.gen {
+			// The requester heard of the commit of gen before this node:
+			// wait for it here, so that the decision is counted and sees
+			// the delegations (a request decided uncounted could be
+			// decided here after the key was delegated: two deciders).
+			changed := c.changed
+			c.mu.Unlock()
+			t := time.NewTimer(2 * c.cfg.HeartbeatInterval)
+			select {
+			case <-changed:
+				t.Stop()
+				continue
+			case <-t.C:
+				return nil, nil, fmt.Errorf("%w: generation %d not committed here", ErrStaleGeneration, gen)
+			case <-ctx.Done():
+				t.Stop()
+				return nil, nil, ctx.Err()
+			}
+		}
 		if c.frozen || c.closed || gen != c.gen {
 			c.mu.Unlock()
 			return func() {}, nil, nil // homeState says why
