@@ -74,6 +74,10 @@
 //	        idle for DelegationIdle (and the least recently used above
 //	        7/8 of the bound) with a give-back RPC, off the request path.
 //
+// Every decision at a home is counted and checked against its
+// delegations on entry (enterKey); a request that arrives before the home
+// committed the request's generation waits there for the commit.
+//
 // Other requests of N for the key are not held back while one asks (the
 // asking one may be an open waiting for a break of N's own client, which
 // only N's ack or close ends); one that reaches the home after the grant
@@ -97,7 +101,8 @@
 // of the key is under way, and applies them when it records that grant,
 // so the owned copy ends as the decider left it. Nor does a decider
 // apply a break at its timeout unless the owner took the notice: it asks
-// for a new generation instead. A release that ends
+// for a new generation instead. A further break an ack calls for goes
+// out with the ack's answer, which the owner commits with the ack. A release that ends
 // without a known outcome in its generation (refused, or given up by its
 // caller) asks for a new generation, since the decider may still hold
 // the record the owned copy forgot.
