@@ -23,8 +23,12 @@ type NodeStatus struct {
 	Members       []string      `json:"members"`
 	OwnedOpens    int           `json:"owned_opens"`
 	OwnedLocks    int           `json:"owned_locks"`
-	HomedKeys     int           `json:"homed_keys"`
-	UsersVersion  uint64        `json:"users_version"`
+	HomedKeys     int           `json:"homed_keys"` // keys in this node's table, delegated ones included
+	// DelegatedIn counts keys this node decides for their homes,
+	// DelegatedOut keys it homes and delegated to another node.
+	DelegatedIn  int    `json:"delegated_in"`
+	DelegatedOut int    `json:"delegated_out"`
+	UsersVersion uint64 `json:"users_version"`
 	// Err is set (and the rest empty) when the node did not answer.
 	Err string `json:"err,omitempty"`
 }
@@ -154,6 +158,7 @@ func (c *Cluster) statusLocked() NodeStatus {
 		Generation: c.gen, Coordinator: c.coord.Name, IsCoordinator: c.isCoord,
 		Frozen: c.frozen, Fenced: c.fenced, Members: names(c.nodes),
 		HomedKeys: len(c.tbl.Keys()), UsersVersion: c.st.usersVersion(),
+		DelegatedIn: len(c.dlg.held), DelegatedOut: len(c.dlg.out),
 	}
 	if c.leaseValidLocked() {
 		st.Lease = time.Until(c.leaseUntil)

@@ -135,13 +135,19 @@ type chaos struct {
 	m      *model
 	ring   *ringLog
 	rng    *rand.Rand
-	keys   []table.Key
+	keys   []table.Key // shared keys, then the affine ones
+	shared []table.Key
 	pause  sync.RWMutex
 	mu     sync.Mutex
 	stop   map[string]context.CancelFunc
 	wg     map[string]*sync.WaitGroup
 	ops    map[string]int
 	events []string
+	// affine[node] is a key that node's workers use most, others rarely:
+	// delegated to it, recalled when another node comes by.
+	affine map[string]table.Key
+	// delegation grants and recalls of nodes already killed
+	grants, recalls uint64
 }
 
 func (x *chaos) startNode(name string) {
@@ -175,12 +181,17 @@ func (x *chaos) killNode(name string) {
 	if cancel == nil {
 		return
 	}
-	// Its clients die with it: stop them first, so that none records a
-	// grant after the model forgot the node's (a worker that read the
-	// epoch after a drop would keep its grant in the model for ever).
 	cancel()
 	wg.Wait()
+	// Its clients die with it. Dropped once its workers are done: one
+	// that began an iteration after the drop would record a grant of
+	// the dying node in the model for ever.
 	x.m.dropNode(name)
+	if c := x.h.node(name); c != nil {
+		_, _, g, r := c.DelegationStats()
+		x.grants += g
+		x.recalls += r
+	}
 	x.h.kill(name)
 }
 
@@ -201,12 +212,29 @@ func (x *chaos) worker(ctx context.Context, c *Cluster, rng *rand.Rand) {
 			held = held[:0]
 			lastEpoch = epoch
 		}
-		k := x.keys[rng.IntN(len(x.keys))]
+		k := x.keys[rng.IntN(len(x.shared))]
+		if rng.IntN(2) == 0 {
+			k = x.affine[node]
+		}
 		// Short enough that settle's pause, which waits for the ops in
 		// flight, stays cheap; long enough for waiting locks and breaks.
 		octx, cancel := context.WithTimeout(ctx, 80*time.Millisecond)
 		o, isOpen := opens[k]
 		switch r := rng.IntN(10); {
+		case rng.IntN(12) == 0:
+			// Peek at another node's key: open and close at once, which
+			// recalls the key if its node holds the delegation.
+			pk := x.keys[len(x.shared)+rng.IntN(len(x.keys)-len(x.shared))]
+			if _, mine := opens[pk]; mine || pk == x.affine[node] {
+				break
+			}
+			// Read and write access, as the model assumes of every open:
+			// it breaks the holder's write caching.
+			po := table.Open{ID: c.NewOpenID(), Access: table.FileReadData | table.FileWriteData, ShareAccess: table.FileShareRead | table.FileShareWrite}
+			if _, err := c.OpenFile(octx, pk, po, table.FileOpenIf); err == nil && x.m.granted(epoch, pk, po, nil) {
+				x.m.released(pk, po.ID, nil)
+				c.CloseFile(octx, pk, po.ID)
+			}
 		case !isOpen:
 			o = table.Open{ID: c.NewOpenID(), Access: table.FileReadData | table.FileWriteData, ShareAccess: table.FileShareRead | table.FileShareWrite}
 			if rng.IntN(8) == 0 {
@@ -457,6 +485,13 @@ func TestRandomizedSchedules(t *testing.T) {
 	for i := uint64(1); i <= 3; i++ {
 		x.keys = append(x.keys, table.Key{Share: "data", Inode: i})
 	}
+	x.shared = x.keys
+	x.affine = map[string]table.Key{}
+	for i, name := range h.order {
+		k := table.Key{Share: "data", Inode: uint64(100 + i)}
+		x.affine[name] = k
+		x.keys = append(x.keys, k) // the other nodes peek now and then
+	}
 	for _, name := range h.order {
 		x.startNode(name)
 	}
@@ -480,5 +515,15 @@ func TestRandomizedSchedules(t *testing.T) {
 	x.mu.Lock()
 	ops := fmt.Sprint(x.ops)
 	x.mu.Unlock()
-	t.Logf("%d schedules checked in %v, %d grants, ops per node %s", n, time.Since(start).Round(time.Millisecond), grants, ops)
+	dgrants, drecalls := x.grants, x.recalls
+	for _, c := range h.live() {
+		_, _, g, r := c.DelegationStats()
+		dgrants += g
+		drecalls += r
+	}
+	t.Logf("%d schedules checked in %v, %d grants, ops per node %s; %d delegations granted, %d recalled",
+		n, time.Since(start).Round(time.Millisecond), grants, ops, dgrants, drecalls)
+	if n >= 10 && (dgrants == 0 || drecalls == 0) {
+		t.Errorf("the workload made no delegation (%d) or no recall (%d): it does not exercise them", dgrants, drecalls)
+	}
 }

@@ -61,9 +61,10 @@ type Cluster struct {
 	changed      chan struct{} // closed at every state change
 	leased       chan struct{} // closed when the lease becomes valid again
 	tbl          *table.Table
-	timers       map[uint64]*time.Timer // break seq → timeout, this table's
+	timers       map[uint64]*breakTimer // break seq → timeout, this table's
 	owned        map[table.Key]*ownedKey
-	early        map[table.Key][]table.Break // breaks that overtook their grant
+	early        map[table.Key][]earlyNote // break notices and acks that overtook their grant
+	opening      map[table.Key]int         // this node's OpenFile calls under way, per key
 	gone         map[Peer]bool
 	pulling      bool          // users snapshot pull under way
 	wantRecovery uint64        // generation in which a request's outcome was lost
@@ -80,6 +81,10 @@ type Cluster struct {
 	recovering   bool
 	attemptNodes []Member // members frozen by the recovery under way
 	attemptSeq   uint64
+
+	// dlg: keys delegated by this node as a home, held as a delegate, and
+	// requests in flight to homes (delegation.go). Guarded by mu.
+	dlg delegState
 
 	// subs maps a Publish topic to its subscriber, a func(from string,
 	// payload []byte) (notify.go).
@@ -127,9 +132,10 @@ func New(cfg Config, owner Owner) (*Cluster, error) {
 		cfg: cfg, log: log, owner: owner,
 		rl:      recLock{path: cfg.SharedDir + "/reclock"},
 		owned:   make(map[table.Key]*ownedKey),
-		early:   make(map[table.Key][]table.Break),
+		early:   make(map[table.Key][]earlyNote),
+		opening: make(map[table.Key]int),
 		gone:    make(map[Peer]bool),
-		timers:  make(map[uint64]*time.Timer),
+		timers:  make(map[uint64]*breakTimer),
 		renewed: make(map[string]time.Time),
 		backoff: make(map[string]time.Time),
 		changed: make(chan struct{}),
@@ -138,6 +144,7 @@ func New(cfg Config, owner Owner) (*Cluster, error) {
 		renewCh: make(chan struct{}, 1),
 		tbl:     table.New(table.Config{Shards: 64, Logger: log}),
 	}
+	c.dlg.reset()
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.epoch, c.epochCancel = context.WithCancel(c.ctx)
 
@@ -206,9 +213,10 @@ func (c *Cluster) Start(ctx context.Context) error {
 	if err := c.ml.Start(c.self); err != nil {
 		return err
 	}
-	c.wg.Add(2)
+	c.wg.Add(3)
 	go c.coordLoop()
 	go c.renewLoop()
+	go c.delegLoop()
 	for {
 		c.mu.Lock()
 		ok, ch := c.gen > 0 && !c.frozen, c.changed
@@ -237,7 +245,7 @@ func (c *Cluster) Close() error {
 	c.frozen = true
 	c.bumpLocked()
 	for s, t := range c.timers {
-		t.Stop()
+		t.t.Stop()
 		delete(c.timers, s)
 	}
 	c.mu.Unlock()
@@ -301,7 +309,7 @@ func (c *Cluster) peerGone(p Peer) {
 func (c *Cluster) fenceLocked(why string) {
 	c.log.Warn("fenced: dropping all owned records", "why", why, "records", len(c.owned))
 	c.owned = make(map[table.Key]*ownedKey)
-	c.early = make(map[table.Key][]table.Break)
+	c.early = make(map[table.Key][]earlyNote)
 	c.leaseUntil = time.Time{}
 	if c.pend != nil {
 		c.pend.poisoned = true
@@ -345,9 +353,13 @@ func (c *Cluster) handle(ctx context.Context, from Peer, m Message) Message {
 	case kindRenew:
 		return c.handleRenew(from, m)
 	case kindOpen, kindClose, kindDeleteOnClose, kindLock, kindUnlock, kindCheckIO, kindAckBreak, kindContend:
-		return c.handleKeyReq(ctx, m)
+		return c.handleKeyReq(ctx, from, m)
 	case kindBreak:
 		return c.handleBreak(ctx, m)
+	case kindRecall:
+		return c.handleRecall(ctx, m)
+	case kindGiveBack:
+		return c.handleGiveBack(ctx, from, m)
 	case kindList:
 		return c.handleList(m)
 	case kindUserWrite:

@@ -59,6 +59,18 @@ type Config struct {
 	// later than the coordinator waits.
 	ClockMargin time.Duration `toml:"clock_margin"`
 
+	// MaxDelegations bounds the keys this node decides for their homes
+	// (delegations, see doc.go); 0 disables delegations: every request
+	// goes to the key's home.
+	MaxDelegations int `toml:"max_delegations"`
+	// DelegationHysteresis: a home does not delegate a key again for this
+	// long after recalling it, so two nodes taking turns on one file do
+	// not pass it back and forth.
+	DelegationHysteresis time.Duration `toml:"delegation_hysteresis"`
+	// DelegationIdle: a delegate gives a key back to its home after this
+	// long without a request for it.
+	DelegationIdle time.Duration `toml:"delegation_idle"`
+
 	// Logger receives the cluster's logs; nil discards them.
 	Logger *slog.Logger `toml:"-"`
 	// Transport overrides the node-to-node transport (tests: an
@@ -84,6 +96,10 @@ func DefaultConfig() Config {
 		BreakTimeout:      35 * time.Second,
 		RPCTimeout:        2 * time.Second,
 		ClockMargin:       100 * time.Millisecond,
+
+		MaxDelegations:       65536,
+		DelegationHysteresis: time.Second,
+		DelegationIdle:       time.Minute,
 	}
 }
 
@@ -169,6 +185,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ClockMargin < 0 {
 		return bad("clock_margin", "must not be negative")
+	}
+	if c.MaxDelegations < 0 {
+		return bad("max_delegations", "must not be negative (0 disables delegations)")
+	}
+	if c.MaxDelegations > 0 && (c.DelegationHysteresis < 0 || c.DelegationIdle <= 0) {
+		return bad("delegation_idle", "delegation_idle must be positive and delegation_hysteresis not negative, got %v and %v", c.DelegationIdle, c.DelegationHysteresis)
 	}
 	if c.HeartbeatInterval*2 > c.LeaseDuration {
 		return bad("heartbeat", "%v must be at most half of lease (%v)", c.HeartbeatInterval, c.LeaseDuration)

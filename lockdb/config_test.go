@@ -19,12 +19,15 @@ rpc = "10.0.0.1:7947"
 peers = ["10.0.0.2:7946", "10.0.0.3:7946"]
 fence_timeout = "12s"
 lease = "4s"
+max_delegations = 100
+delegation_idle = "30s"
 `
 	c := DefaultConfig()
 	if _, err := toml.Decode(src, &c); err != nil {
 		t.Fatal(err)
 	}
-	if c.FenceTimeout != 12*time.Second || c.LeaseDuration != 4*time.Second || len(c.Peers) != 2 || c.BreakTimeout != 35*time.Second {
+	if c.FenceTimeout != 12*time.Second || c.LeaseDuration != 4*time.Second || len(c.Peers) != 2 || c.BreakTimeout != 35*time.Second ||
+		c.MaxDelegations != 100 || c.DelegationIdle != 30*time.Second || c.DelegationHysteresis != time.Second {
 		t.Fatalf("decoded %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -58,6 +61,9 @@ func TestConfigValidateNamesKey(t *testing.T) {
 		{"cluster.heartbeat", func(c *Config) { c.HeartbeatInterval = c.LeaseDuration }},
 		{"cluster.fence_timeout", func(c *Config) { c.FenceTimeout = c.LeaseDuration }},
 		{"cluster.break_timeout", func(c *Config) { c.BreakTimeout = -1 }},
+		{"cluster.max_delegations", func(c *Config) { c.MaxDelegations = -1 }},
+		{"cluster.delegation_idle", func(c *Config) { c.DelegationIdle = 0 }},
+		{"cluster.delegation_idle", func(c *Config) { c.DelegationHysteresis = -time.Second }},
 		{"cluster.clock_margin", func(c *Config) { c.ClockMargin = -1 }},
 	}
 	for _, tc := range cases {

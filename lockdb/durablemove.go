@@ -124,6 +124,7 @@ func (c *Cluster) MoveDurable(ctx context.Context, k table.Key, old, nu table.Op
 		return table.Record{}, nil, err
 	}
 	req := &keyReq{Key: k, ID: old, Durable: &durableOp{Op: "move", New: nu, Session: session}}
+	defer c.startOpening(k)() // a grant, like OpenFile's
 	res, err := c.do(ctx, kindDurable, req, func(r homeRes) {
 		if r.Durable != nil {
 			c.recordMovedLocked(k, *r.Durable)
@@ -178,6 +179,13 @@ func (c *Cluster) execDurableMove(ctx context.Context, gen uint64, req *keyReq) 
 		return homeRes{}, fmt.Errorf("%w: durable move without its operation", ErrProtocol)
 	}
 	k, old, nu := req.Key, req.ID, req.Durable.New
+	// A key delegated to the owner is recalled first: its records,
+	// the durable open among them, are then in this table.
+	leave, _, err := c.enterKey(ctx, gen, k)
+	if err != nil {
+		return homeRes{}, err
+	}
+	defer leave()
 	c.homeMu.RLock()
 	tbl, _, err := c.homeState(gen, k)
 	if err == nil {
@@ -286,10 +294,7 @@ func (c *Cluster) recordMovedLocked(k table.Key, mv durableMoved) {
 	o := c.ownedLocked(k)
 	o.opens = append(o.opens, mv.Open)
 	o.locks = append(o.locks, mv.Locks...)
-	for _, b := range c.early[k] {
-		c.applyBreakLocked(b)
-	}
-	delete(c.early, k)
+	c.applyEarlyLocked(k)
 	if !mv.Open.Open.Durable {
 		return
 	}

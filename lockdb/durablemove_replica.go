@@ -1,13 +1,14 @@
 package lockdb
 
-// Replicas of the durable opens a node both owns and homes.
+// Replicas of the durable opens a node both owns and decides.
 //
 // The home's table is what keeps a departed owner's durable opens
-// (durablemove_orphan.go); when the owner was the key's home too, that
-// copy dies with it. So each node sends the durable opens it owns on keys
-// homed on itself, with their byte-range locks, to its successor (the
-// next node of the generation's map by name), once a heartbeat when they
-// changed (replicaLoop, kindDurable "replica"). The successor keeps the
+// (durablemove_orphan.go); when the owner was the key's home too, or held
+// the key's delegation (delegation.go: the records are then in the
+// delegate's table only), that copy dies with it. So each node sends the
+// durable opens it owns on keys it decides itself, with their byte-range
+// locks, to its successor (the next node of the generation's map by
+// name), once a heartbeat when they changed (replicaLoop, kindDurable "replica"). The successor keeps the
 // latest snapshot of each owner and carries it at the next FREEZE like a
 // home carries its table's durable opens: if the owner is not in the new
 // map, its opens become orphans at their new homes.
@@ -117,11 +118,13 @@ func successor(nodes []Member, self string) (Member, bool) {
 }
 
 // selfHomedDurableLocked lists the durable opens this node owns on keys
-// homed on itself, each with its locks. Caller holds c.mu.
+// it decides itself (their home, or their delegate: a delegated key's
+// records are in this node's table only), each with its locks. Caller
+// holds c.mu.
 func (c *Cluster) selfHomedDurableLocked() []orphanRec {
 	out := []orphanRec{}
 	for k, o := range c.owned {
-		if homeOf(k, c.nodes).Name != c.self.Name {
+		if homeOf(k, c.nodes).Name != c.self.Name && c.dlg.held[k] == nil {
 			continue
 		}
 		for _, r := range o.opens {

@@ -132,9 +132,19 @@ func TestMoveDurable(t *testing.T) {
 // orphan: its byte-range lock still holds, FindDurable finds it, and
 // another node takes it over (then it is that node's like any other). A
 // break that needs an acknowledgment closes an orphan instead of waiting
-// for the break timeout.
+// for the break timeout. Delegations are off here, so the home holds the
+// records (TestOrphanedDurableDelegated covers a delegated key).
 func TestOrphanedDurable(t *testing.T) {
-	h := startedHarness(t, 3)
+	h := newHarness(t, 3)
+	h.cfg = func(name, dir, shared string) Config {
+		c := fastConfig(name, dir, shared)
+		c.MaxDelegations = 0
+		return c
+	}
+	for _, name := range h.order {
+		h.start(name)
+	}
+	h.waitStable(5 * time.Second)
 	n1 := h.node("n1")
 	ctx := ctxT(t, 20*time.Second)
 	k := keyHomedOn(t, n1, "n2")
@@ -193,6 +203,59 @@ func TestOrphanedDurable(t *testing.T) {
 	}
 	must(t, first(n3.CloseFile(ctx, k, nu)))
 	must(t, n3.Lock(ctx, k, l3, false))
+}
+
+// A durable open on a key delegated to its owner (the records are in the
+// owner's table only) survives the owner's death through the replica its
+// successor holds, as when the owner is the home.
+func TestOrphanedDurableDelegated(t *testing.T) {
+	h := startedHarness(t, 3)
+	n1, n2 := h.node("n1"), h.node("n2")
+	ctx := ctxT(t, 20*time.Second)
+	k := keyHomedOn(t, n1, "n3")
+	o := table.Open{ID: n1.NewOpenID(), Access: table.FileReadData | table.FileWriteData, ShareAccess: table.FileShareRead,
+		Durable: true, Oplock: table.OplockBatch, User: "u"}
+	must(t, first(n1.OpenFile(ctx, k, o, table.FileOpenIf)))
+	n1.mu.Lock()
+	delegated := n1.dlg.held[k] != nil
+	n1.mu.Unlock()
+	if !delegated {
+		t.Fatal("the only user's node did not get the key's delegation")
+	}
+	waitReplica(t, ctx, n2, "n1", 1)
+
+	h.kill("n1")
+	h.waitStable(5 * time.Second)
+	n3 := h.node("n3")
+	found, err := n3.FindDurable(ctx, "data", o.ID.ID)
+	if err != nil || len(found) != 1 || found[0].Open.ID != o.ID {
+		t.Fatalf("FindDurable after the delegate died: %+v %v", found, err)
+	}
+	nu := table.OpenID{Node: "n3", ID: o.ID.ID}
+	if rec, _, err := n3.MoveDurable(ctx, k, o.ID, nu, 0); err != nil || rec.Open.ID != nu {
+		t.Fatalf("taking over the orphan: %+v %v", rec, err)
+	}
+	must(t, first(n3.CloseFile(ctx, k, nu)))
+	must(t, h.checkOwnedMatchesHomes())
+}
+
+// waitReplica waits until c holds a replica of owner's durable opens with
+// n opens.
+func waitReplica(t *testing.T, ctx context.Context, c *Cluster, owner string, n int) {
+	t.Helper()
+	for {
+		c.mu.Lock()
+		got := len(c.dur.repl.held[owner].Opens)
+		c.mu.Unlock()
+		if got == n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no replica of %s's %d durable opens at %s (has %d)", owner, n, c.self.Name, got)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // A durable open owned by its key's home survives that node's death

@@ -23,6 +23,11 @@ var (
 	// must not grant. Retried like ErrStaleGeneration.
 	ErrNoLease = errors.New("lockdb: no lease from the coordinator")
 
+	// ErrRecalled means the key's home took back the delegation of the
+	// key while the request was being decided at the delegate (or the
+	// home's delegate decides it). Retried at once, at the home.
+	ErrRecalled = errors.New("lockdb: key recalled by its home")
+
 	// ErrFenced means this node could not reach a coordinator for longer
 	// than the fence timeout; the owner was told to drop its clients.
 	ErrFenced = errors.New("lockdb: node fenced")
@@ -52,5 +57,5 @@ var (
 // again".
 func retryable(err error) bool {
 	return errors.Is(err, ErrStaleGeneration) || errors.Is(err, ErrNotHome) ||
-		errors.Is(err, ErrNoLease) || errors.Is(err, ErrUnreachable)
+		errors.Is(err, ErrNoLease) || errors.Is(err, ErrUnreachable) || errors.Is(err, ErrRecalled)
 }

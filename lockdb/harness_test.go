@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -31,6 +32,9 @@ func fastConfig(node, stateDir, sharedDir string) Config {
 	c.RPCTimeout = 120 * time.Millisecond
 	c.BreakTimeout = 300 * time.Millisecond
 	c.ClockMargin = 100 * time.Millisecond
+	// Short enough that keys move back and forth within a test.
+	c.DelegationHysteresis = 50 * time.Millisecond
+	c.DelegationIdle = 2 * time.Second
 	return c
 }
 
@@ -303,7 +307,8 @@ func (h *harness) stable() (uint64, string) {
 
 // checkHomes verifies the invariant across every home of the newest
 // generation: each table is consistent, no key is homed twice, every key
-// sits at its rendezvous home, and merging all homes' records into one
+// sits at its rendezvous home or at the delegate its home names (and that
+// delegate holds the delegation), and merging all homes' records into one
 // table finds no conflicting grants.
 func (h *harness) checkHomes() error {
 	live := h.live()
@@ -315,34 +320,92 @@ func (h *harness) checkHomes() error {
 		}
 		c.mu.Unlock()
 	}
-	seen := make(map[table.Key]string)
-	merged := table.New(table.DefaultConfig())
-	var all []table.Record
+	// One atomic snapshot of every node (all locks held), so a recall or
+	// grant cannot fall between two nodes' pictures.
+	type snap struct {
+		name  string
+		nodes []Member
+		recs  []table.Record
+		err   error
+		out   map[table.Key]string
+		held  []table.Key
+	}
+	var snaps []snap
 	for _, c := range live {
 		c.homeMu.Lock()
 		c.mu.Lock()
-		gen, frozen, tbl, nodes := c.gen, c.frozen, c.tbl, c.nodes
-		c.mu.Unlock()
-		if gen != maxGen || frozen {
-			c.homeMu.Unlock()
+	}
+	// The delegate and its home are compared only when every node is
+	// thawed in one generation: a freeze drops the home's marks first.
+	uniform := true
+	for _, c := range live {
+		if c.gen != maxGen || c.frozen {
+			uniform = false
 			continue
 		}
-		err := tbl.CheckInvariant()
-		recs := tbl.Export(nil)
+		sn := snap{name: c.self.Name, nodes: c.nodes, out: map[table.Key]string{}}
+		sn.err = c.tbl.CheckInvariant()
+		sn.recs = c.tbl.Export(nil)
+		for k, d := range c.dlg.out {
+			sn.out[k] = d.to
+		}
+		for k := range c.dlg.held {
+			sn.held = append(sn.held, k)
+		}
+		snaps = append(snaps, sn)
+	}
+	for _, c := range live {
+		c.mu.Unlock()
 		c.homeMu.Unlock()
-		if err != nil {
-			return fmt.Errorf("home %s gen %d: %w", c.self.Name, gen, err)
-		}
-		for _, r := range recs {
-			if o, dup := seen[r.Key]; dup && o != c.self.Name {
-				return fmt.Errorf("gen %d: key %v homed on %s and %s", gen, r.Key, o, c.self.Name)
+	}
+	seen := make(map[table.Key]string)
+	merged := table.New(table.DefaultConfig())
+	var all []table.Record
+	out := make(map[table.Key]string)  // key → delegate, as its home says
+	held := make(map[table.Key]string) // key → delegate, as the delegate says
+	at := make(map[table.Key]string)   // key → delegate whose table has it
+	for _, sn := range snaps {
+		maps.Copy(out, sn.out)
+		for _, k := range sn.held {
+			if o, dup := held[k]; dup {
+				return fmt.Errorf("gen %d: key %v delegated to %s and %s", maxGen, k, o, sn.name)
 			}
-			seen[r.Key] = c.self.Name
-			if hm := homeOf(r.Key, nodes); hm.Name != c.self.Name {
-				return fmt.Errorf("gen %d: key %v on %s, home is %s", gen, r.Key, c.self.Name, hm.Name)
+			held[k] = sn.name
+		}
+	}
+	for _, sn := range snaps {
+		if sn.err != nil {
+			return fmt.Errorf("home %s gen %d: %w", sn.name, maxGen, sn.err)
+		}
+		for _, r := range sn.recs {
+			if o, dup := seen[r.Key]; dup && o != sn.name {
+				return fmt.Errorf("gen %d: key %v homed on %s and %s", maxGen, r.Key, o, sn.name)
+			}
+			seen[r.Key] = sn.name
+			if hm := homeOf(r.Key, sn.nodes); hm.Name != sn.name {
+				at[r.Key] = sn.name
+				if held[r.Key] != sn.name {
+					return fmt.Errorf("gen %d: key %v on %s, home is %s", maxGen, r.Key, sn.name, hm.Name)
+				}
 			}
 		}
-		all = append(all, recs...)
+		all = append(all, sn.recs...)
+	}
+	if !uniform {
+		at, held = nil, nil
+	}
+	for k, n := range at {
+		if out[k] != n {
+			return fmt.Errorf("gen %d: key %v decided by %s, its home says %q", maxGen, k, n, out[k])
+		}
+	}
+	for k, n := range held {
+		// A recall may be between the delegate and the home: then the
+		// home still names it (and waits), or the delegate no longer holds
+		// it. A key held without the home's mark is a second decider.
+		if o, ok := out[k]; !ok || o != n {
+			return fmt.Errorf("gen %d: %s holds key %v, its home names %q", maxGen, n, k, out[k])
+		}
 	}
 	byKey := make(map[table.Key][]table.Record)
 	for _, r := range all {

@@ -59,23 +59,30 @@ func (c *Cluster) recordOpenLocked(k table.Key, op table.Open, res table.Result)
 	r := table.Record{Key: k, Kind: table.RecordOpen, Open: op}
 	if op.Oplock == table.OplockLease {
 		r.Open.LeaseState, r.Open.LeaseEpoch = res.LeaseState, res.LeaseEpoch
-		// Every open of the lease caches the same state.
+		// Every open of the lease caches the same state. The answer
+		// moves the lease's owned state only if the decider changed it
+		// (an upgrade or a break, each of which moves the epoch on)
+		// after what this copy last heard: a break notice, or an ack,
+		// may have come between the decision and this commit, and the
+		// answer must not undo them. (A v1 break carries no epoch, so a
+		// v1 lease always takes the answer's state.)
 		for i := range o.opens {
-			if sameLease(o.opens[i].Open, op.ClientGUID, op.LeaseKey) {
-				o.opens[i].Open.LeaseState = res.LeaseState
-				o.opens[i].Open.LeaseEpoch = res.LeaseEpoch
-				r.Breaking, r.BreakTo = o.opens[i].Breaking, o.opens[i].BreakTo
+			x := &o.opens[i]
+			if !sameLease(x.Open, op.ClientGUID, op.LeaseKey) {
+				continue
 			}
+			if res.LeaseEpoch > x.Open.LeaseEpoch || op.LeaseVersion != 2 {
+				x.Open.LeaseState, x.Open.LeaseEpoch = res.LeaseState, res.LeaseEpoch
+			}
+			r.Open.LeaseState, r.Open.LeaseEpoch = x.Open.LeaseState, x.Open.LeaseEpoch
+			r.Breaking, r.BreakTo = x.Breaking, x.BreakTo
 		}
 	} else {
 		r.Open.Oplock = res.Oplock
 		r.Open.LeaseState = 0
 	}
 	o.opens = append(o.opens, r)
-	for _, b := range c.early[k] {
-		c.applyBreakLocked(b)
-	}
-	delete(c.early, k)
+	c.applyEarlyLocked(k)
 	if op.Durable {
 		if b, err := json.Marshal(r); err == nil {
 			if err := c.st.putDurable(op.ID.String(), b); err != nil {
@@ -144,22 +151,98 @@ func (c *Cluster) recordDeleteOnCloseLocked(k table.Key, id table.OpenID, on boo
 	}
 }
 
-// recordAckLocked applies a client's accepted break acknowledgment.
+// recordAckLocked applies a client's accepted break acknowledgment. An
+// ack of an open whose grant is not recorded yet (its break notice
+// overtook the grant, and the client answered it) is kept for the grant.
 func (c *Cluster) recordAckLocked(k table.Key, a table.BreakAck, dropOplock bool) {
+	if !c.applyAckLocked(k, a, dropOplock) {
+		c.noteEarlyLocked(k, earlyNote{ack: &a, drop: dropOplock})
+	}
+}
+
+// applyAckLocked applies an ack to the owned copy; it reports whether a
+// record matched.
+func (c *Cluster) applyAckLocked(k table.Key, a table.BreakAck, dropOplock bool) bool {
 	o := c.owned[k]
 	if o == nil {
-		return
+		return false
 	}
+	hit := false
 	for i := range o.opens {
 		r := &o.opens[i]
 		switch {
 		case a.Lease && sameLease(r.Open, a.ClientGUID, a.LeaseKey):
+			hit = true
 			r.Open.LeaseState, r.Breaking, r.BreakTo = a.LeaseState, false, 0
 		case !a.Lease && r.Open.ID == a.Open:
+			hit = true
 			r.Open.Oplock, r.Breaking, r.BreakTo = a.Oplock, false, 0
 			if dropOplock {
 				r.Open.Oplock = table.OplockNone
 			}
+		}
+	}
+	return hit
+}
+
+// earlyNote is a break notice (brk) or an accepted break acknowledgment
+// (ack) that matched no owned record when it came: the decider's answer
+// granting the open it concerns was not committed yet. This happens most
+// with a delegate or a home deciding for its own clients, whose break
+// notices to themselves run concurrently with the commit of the grant.
+type earlyNote struct {
+	brk  *table.Break
+	ack  *table.BreakAck
+	drop bool
+}
+
+// noteEarlyLocked keeps n for the grant of an open of k that this node
+// has under way. Without one, n concerns a record already released here
+// and is dropped. Caller holds c.mu.
+func (c *Cluster) noteEarlyLocked(k table.Key, n earlyNote) {
+	if c.opening[k] > 0 {
+		c.early[k] = append(c.early[k], n)
+	}
+}
+
+// applyEarlyLocked applies, in their order, the notes kept for k after a
+// grant of k was recorded. Notes that still match nothing stay for
+// another grant under way (another open of this node on k); they go when
+// the last one ends (doneOpening). Caller holds c.mu.
+func (c *Cluster) applyEarlyLocked(k table.Key) {
+	notes := c.early[k]
+	keep := notes[:0]
+	for _, n := range notes {
+		hit := false
+		if n.brk != nil {
+			hit = c.applyBreakLocked(*n.brk)
+		} else {
+			hit = c.applyAckLocked(k, *n.ack, n.drop)
+		}
+		if !hit {
+			keep = append(keep, n)
+		}
+	}
+	if len(keep) == 0 {
+		delete(c.early, k)
+		return
+	}
+	c.early[k] = keep
+}
+
+// startOpening counts an OpenFile of k under way here, so that break
+// notices and acks overtaking its grant are kept for it; the returned
+// function ends it.
+func (c *Cluster) startOpening(k table.Key) (done func()) {
+	c.mu.Lock()
+	c.opening[k]++
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.opening[k]--; c.opening[k] <= 0 {
+			delete(c.opening, k)
+			delete(c.early, k)
 		}
 	}
 }

@@ -374,11 +374,12 @@ func (c *Cluster) handleFreeze(from Peer, m Message) Message {
 // resetHomeLocked replaces the home table. Caller holds homeMu and c.mu.
 func (c *Cluster) resetHomeLocked() {
 	for s, t := range c.timers {
-		t.Stop()
+		t.t.Stop()
 		delete(c.timers, s)
 	}
 	c.tbl = table.New(table.Config{Shards: 64, Logger: c.log})
-	c.early = make(map[table.Key][]table.Break)
+	c.early = make(map[table.Key][]earlyNote)
+	c.dropDelegationsLocked()
 }
 
 // handleReassert pushes this member's owned records to their homes under

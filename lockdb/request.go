@@ -49,8 +49,9 @@ func (c *Cluster) waitServing(ctx context.Context) (serving, error) {
 	}
 }
 
-// do routes one key request to the key's home and retries across
-// generation changes until it gets a final answer or ctx ends. commit, if
+// do routes one key request to the key's home (or decides it here, when
+// this node holds the key's delegation) and retries across generation
+// changes and recalls until it gets a final answer or ctx ends. commit, if
 // set, records a successful answer in the owned copy; it runs under c.mu
 // only if the generation the answer was given in is still current and
 // thawed, otherwise the answer is discarded (the home's table was thrown
@@ -102,6 +103,9 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 			// table (or, if we were fenced, with the next one). Try again.
 			continue
 		}
+		if errors.Is(err, ErrRecalled) {
+			continue // the home decides now (or waits for its recall)
+		}
 		if refusedUnacted(err) {
 			if err := c.pause(ctx, st, &backoff); err != nil {
 				return homeRes{}, err
@@ -112,7 +116,9 @@ func (c *Cluster) do(ctx context.Context, kind Kind, req *keyReq, commit func(ho
 	}
 }
 
-// ask sends one key request to the key's home in generation st and
+// ask sends one key request to the key's home in generation st (or
+// decides it here, when this node is the home or holds the key's
+// delegation; a request to the home may ask for the delegation) and
 // returns its answer. replied is false when the home may have acted but
 // its answer was lost or unreadable.
 func (c *Cluster) ask(ctx context.Context, st serving, kind Kind, req *keyReq) (res homeRes, replied bool, err error) {
@@ -123,20 +129,29 @@ func (c *Cluster) ask(ctx context.Context, st serving, kind Kind, req *keyReq) (
 		cancel()
 	}()
 	home := homeOf(req.Key, st.nodes)
-	if home.Name == c.self.Name {
-		res, err = c.execHome(cctx, st.gen, kind, req)
+	local, deleg := c.route(req.Key, home, kind)
+	if local {
+		res, err = c.execHome(cctx, st.gen, kind, req, c.self.Name)
 		return res, true, err
 	}
+	req.Deleg = deleg
 	m, err := c.tr.Call(cctx, home.Addr, Message{Kind: kind, Gen: st.gen, Body: encode(req)})
-	if err != nil {
-		return res, false, err
-	}
-	if err = replyErr(m); err == nil && kind != kindCheckIO {
-		if err = decode(m.Body, &res); err != nil {
-			return res, false, err // it acted, but we cannot tell how
+	replied = err == nil
+	if err == nil {
+		if err = replyErr(m); err == nil && kind != kindCheckIO {
+			if err = decode(m.Body, &res); err != nil {
+				replied = false // it acted, but we cannot tell how
+			}
 		}
 	}
-	return res, true, err
+	granted := &res
+	if err != nil {
+		granted = nil // no answer: nothing to install
+	}
+	if !c.finish(st.gen, req.Key, deleg, granted) {
+		return res, false, ErrStaleGeneration // a grant not installed: as if lost
+	}
+	return res, replied, err
 }
 
 // refusedUnacted reports whether a home's error means it refused without
@@ -196,6 +211,7 @@ func (c *Cluster) OpenFile(ctx context.Context, key table.Key, open table.Open, 
 		return table.Result{}, err
 	}
 	req := &keyReq{Key: key, Open: &open, Disp: disposition}
+	defer c.startOpening(key)()
 	res, err := c.do(ctx, kindOpen, req, func(r homeRes) { c.recordOpenLocked(key, open, r.Result) })
 	return res.Result, err
 }
@@ -284,18 +300,35 @@ func (c *Cluster) release(ctx context.Context, kind Kind, req *keyReq, forgetLoc
 			return res, nil
 		case st.epoch.Err() != nil, owned && errors.Is(err, notFound):
 			return homeRes{}, nil
+		case errors.Is(err, ErrRecalled):
+			continue // the home decides now (or waits for its recall)
 		case !replied:
 			return homeRes{}, c.awaitRecovery(ctx, st)
 		case ctx.Err() != nil:
-			return homeRes{}, ctx.Err()
+			return homeRes{}, c.releaseAbandoned(st, owned, ctx.Err())
 		case refusedUnacted(err):
 			if err := c.pause(ctx, st, &backoff); err != nil {
-				return homeRes{}, err
+				return homeRes{}, c.releaseAbandoned(st, owned, err)
 			}
 			continue
 		}
-		return res, err
+		return res, c.releaseAbandoned(st, owned, err)
 	}
+}
+
+// releaseAbandoned ends a release that the decider (home or delegate) of
+// generation st refused or that the caller gave up on: the owned copy
+// has forgotten the record, but the decider's table may still hold it
+// (a local decision answers a cancelled context or a missing lease
+// without acting; a remote home may refuse). The table must not keep a
+// record nobody owns, so the node asks for a new generation, built from
+// the owned copies. It returns err.
+func (c *Cluster) releaseAbandoned(st serving, owned bool, err error) error {
+	if owned {
+		c.log.Debug("release abandoned; requesting a recovery", "gen", st.gen, "err", err)
+		c.requestRecovery(st.gen)
+	}
+	return err
 }
 
 // CheckIO reports whether open id may read (write false) or write the
@@ -309,7 +342,14 @@ func (c *Cluster) CheckIO(ctx context.Context, key table.Key, id table.OpenID, o
 // key's home; a waiting open proceeds. Errors are the table's
 // (table.ErrNotBreaking, table.ErrRequestNotAccepted, ...).
 func (c *Cluster) AckBreak(ctx context.Context, key table.Key, ack table.BreakAck) error {
-	_, err := c.do(ctx, kindAckBreak, &keyReq{Key: key, Ack: &ack}, func(homeRes) { c.recordAckLocked(key, ack, false) })
+	_, err := c.do(ctx, kindAckBreak, &keyReq{Key: key, Ack: &ack}, func(r homeRes) {
+		c.recordAckLocked(key, ack, false)
+		for _, b := range r.Result.Breaks {
+			if b.Owner == c.self.Name {
+				c.applyBreakLocked(b)
+			}
+		}
+	})
 	if errors.Is(err, table.ErrInvalidOplockProtocol) || errors.Is(err, table.ErrInvalidParameter) {
 		c.mu.Lock()
 		c.recordAckLocked(key, ack, true)

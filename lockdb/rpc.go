@@ -31,6 +31,8 @@ const (
 	kindUserApply                     // coordinator → member: one users change
 	kindUserSnapshot                  // member → coordinator: whole users table
 	kindDurable                       // requester → home → owner: move a durable open (durablemove.go)
+	kindRecall                        // home → delegate: give a delegated key back now
+	kindGiveBack                      // delegate → home: please recall this key (idle)
 	kindMax
 )
 
@@ -39,7 +41,7 @@ const (
 var wireErrors = []error{
 	1: ErrStaleGeneration, 2: ErrNotHome, 3: ErrNoLease, 4: ErrClosed,
 	5: ErrNotCoordinator, 6: ErrProtocol, 7: ErrNoSuchUser, 8: ErrFenced,
-	10: context.Canceled, 11: context.DeadlineExceeded,
+	9: ErrRecalled, 10: context.Canceled, 11: context.DeadlineExceeded,
 	20: table.ErrSharingViolation, 21: table.ErrDeletePending,
 	22: table.ErrLockNotGranted, 23: table.ErrFileLockConflict,
 	24: table.ErrRangeNotLocked, 25: table.ErrInvalidLockRange,
@@ -161,6 +163,10 @@ type keyReq struct {
 	Ack   *table.BreakAck    `json:"ack,omitempty"`
 	// Durable is a durable-open move or release (kindDurable).
 	Durable *durableOp `json:"durable,omitempty"`
+	// Deleg asks the home to delegate the key to the requester if it
+	// may (homeRes.Delegated). Sent only while no other request of the
+	// requester for the key is at the home.
+	Deleg bool `json:"deleg,omitempty"`
 }
 
 type listReq struct {

@@ -8,7 +8,10 @@
 //
 //	openclose  one client through node 1: CREATE (FILE_OPEN_IF) + CLOSE of
 //	           16 existing files in turn (their homes spread over the
-//	           nodes), ops/s; target ≥ 1.0× plain Samba
+//	           nodes), ops/s; target ≥ 1.0× plain Samba. For Shoal also
+//	           @n1 (all homed on node 1), @n3 (all homed on node 3, which
+//	           delegates them to node 1) and @n3c (homed on node 3 and
+//	           kept open by a client on node 2: every call to the home)
 //	sv         client A on node 1 holds a deny-write open, client B on
 //	           node 2 asks for write: STATUS_SHARING_VIOLATION latency,
 //	           p50/p90 µs; target p50 ≤ 300 µs

@@ -144,7 +144,7 @@ func reversed(ts []*target) []*target {
 
 // measure runs one round of every selected measurement against tg.
 func measure(ctx context.Context, cfg config, tg *target, run int, res *results) error {
-	for _, home := range []string{"", "n1", "n3"} {
+	for _, home := range []string{"", "n1", "n3", "n3c"} {
 		if !cfg.has("openclose") || home != "" && tg.homed == nil {
 			continue
 		}

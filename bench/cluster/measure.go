@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"shoal/smbnode/wire"
@@ -41,19 +42,29 @@ func (tg *target) dial(ctx context.Context, addr string) (*cluster.Client, error
 
 // openClose measures CREATE+CLOSE of 16 existing files in turn through
 // node 1 for d and returns ops/s. home "" spreads the files' homes over
-// the nodes; "n1" or "n3" homes them all there (Shoal only).
+// the nodes; "n1" or "n3" homes them all there (Shoal only). "n3c" homes
+// them on n3 too, and a second client on node 2 holds an open of each file
+// throughout: lockdb cannot delegate the files to node 1, so every CREATE
+// and CLOSE is a round trip to the home.
 func openClose(ctx context.Context, tg *target, d time.Duration, run int, home string) (float64, error) {
 	c, err := tg.dial(ctx, tg.addrA)
 	if err != nil {
 		return 0, err
 	}
 	defer c.Close()
+	var other *cluster.Client
+	if home == "n3c" {
+		if other, err = tg.dial(ctx, tg.addrB); err != nil {
+			return 0, err
+		}
+		defer other.Close()
+	}
 	const files = 16
 	names := make([]string, files)
 	for i := range names {
 		names[i] = fmt.Sprintf("oc-%d-%d.bin", run, i)
 		if home != "" {
-			if names[i], err = tg.homed(fmt.Sprintf("oc-%s-%d-%d", home, run, i), home); err != nil {
+			if names[i], err = tg.homed(fmt.Sprintf("oc-%s-%d-%d", home, run, i), strings.TrimSuffix(home, "c")); err != nil {
 				return 0, err
 			}
 		}
@@ -65,6 +76,15 @@ func openClose(ctx context.Context, tg *target, d time.Duration, run int, home s
 			return 0, fmt.Errorf("create %s: %w", names[i], err)
 		}
 		c.CloseFile(ctx, o.FileID)
+		if other != nil {
+			o, err := other.Create(ctx, cluster.CreateReq{Name: names[i], Access: cluster.AccessRead, Share: cluster.ShareAll, Disposition: cluster.DispositionOpen})
+			if err == nil && o.Status != 0 {
+				err = o.Status
+			}
+			if err != nil {
+				return 0, fmt.Errorf("node 2's open of %s: %w", names[i], err)
+			}
+		}
 	}
 	req := cluster.CreateReq{Access: cluster.AccessRead, Share: cluster.ShareAll, Disposition: cluster.DispositionOpenIf}
 	n := 0

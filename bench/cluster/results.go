@@ -79,8 +79,15 @@ func (r *results) print(w io.Writer, servers []string) {
 			fmt.Fprintf(w, "open+close shoal/%s = %.2fx%s\n", s, a/b, note)
 		}
 	}
-	if a, b := median(r.Ops[shoal]["openclose@n1"]), median(r.Ops[shoal]["openclose@n3"]); a > 0 && b > 0 {
-		fmt.Fprintf(w, "shoal open+close through n1 of files homed on n1 (local home): %.0f/s; homed on n3 (remote home): %.0f/s\n", a, b)
+	if a, b, c := median(r.Ops[shoal]["openclose@n1"]), median(r.Ops[shoal]["openclose@n3"]), median(r.Ops[shoal]["openclose@n3c"]); a > 0 && b > 0 {
+		fmt.Fprintf(w, "shoal open+close through n1 of files homed on n1 (local home): %.0f/s; homed on n3, delegated to n1: %.0f/s; homed on n3, also open on n2 (every call to the home): %.0f/s\n", a, b, c)
+	}
+	if b := median(r.Ops["samba-plain"]["openclose"]); b > 0 {
+		for _, t := range []string{"openclose@n1", "openclose@n3", "openclose@n3c"} {
+			if a := median(r.Ops[shoal][t]); a > 0 {
+				fmt.Fprintf(w, "%s shoal/samba-plain = %.2fx\n", t, a/b)
+			}
+		}
 	}
 	target := map[string]time.Duration{"sv": 300 * time.Microsecond, "oplock": 1600 * time.Microsecond, "lease": 1600 * time.Microsecond}
 	for _, test := range []string{"sv", "oplock", "lease"} {

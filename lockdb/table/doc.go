@@ -30,6 +30,8 @@
 //	(*Table).DropNode(node string) []Key
 //	(*Table).Export(filter func(Key) bool) []Record
 //	(*Table).Import(recs []Record) error
+//	(*Table).TakeIfOnly(k Key, node string) ([]Record, bool) // hand k over (delegation)
+//	(*Table).Take(k Key) []Record                          // take k back (recall)
 //	(*Table).Records(k Key) []Record
 //	(*Table).Keys() []Key
 //	(*Table).CheckInvariant() error

@@ -3,7 +3,10 @@
 //
 //   - lock+unlock round trips: latency (p50/p99, one client) and
 //     throughput (many clients) for a key homed on the requesting node
-//     (local home) and on another node (remote home);
+//     (local home), one homed on another node and used by the requester
+//     alone (delegated to it: decided locally), and one homed on another
+//     node that a third node keeps open (remote home: every call a round
+//     trip);
 //   - recovery: time from kill -9 of one of the three processes (the
 //     coordinator, or another node) until a survivor waiting on a lock the
 //     victim held is granted.
@@ -18,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,21 +59,35 @@ func main() {
 	}
 	a := pc.Nodes[0]
 	fmt.Printf("lock+unlock round trips, 3 processes on 127.0.0.1, requester %s, prod timings %v\n", a.Name, *prod)
-	for _, home := range []string{a.Name, pc.Nodes[1].Name} {
-		kind := "local home"
-		if home != a.Name {
-			kind = "remote home (" + home + ")"
-		}
-		inode, err := a.Do("findkey "+home, 5*time.Second)
+	// A key homed on the requester; one homed elsewhere that only the
+	// requester uses (its home delegates it: decided on the requester);
+	// and one homed elsewhere that a third node keeps open, so every call
+	// is a round trip to the home.
+	cases := []struct{ kind, home string }{
+		{"local home", a.Name},
+		{"remote, delegated", pc.Nodes[1].Name},
+		{"remote home (" + pc.Nodes[1].Name + ")", pc.Nodes[1].Name},
+	}
+	from := "1"
+	for _, cs := range cases {
+		kind, home := cs.kind, cs.home
+		inode, err := a.Do("findkey "+home+" "+from, 5*time.Second)
 		check(err)
+		i, err := strconv.ParseUint(inode, 10, 64)
+		check(err)
+		from = strconv.FormatUint(i+1, 10)
+		if strings.HasPrefix(kind, "remote home") {
+			_, err = pc.Nodes[2].Do("open "+inode, 10*time.Second)
+			check(err)
+		}
 		_, err = a.Do(fmt.Sprintf("bench %s %d 1", inode, *n/10), 60*time.Second) // warm up
 		check(err)
 		lat, err := a.Do(fmt.Sprintf("bench %s %d 1", inode, *n), 120*time.Second)
 		check(err)
 		thr, err := a.Do(fmt.Sprintf("bench %s %d %d", inode, *n, *par), 120*time.Second)
 		check(err)
-		fmt.Printf("  %-22s 1 client:   %s\n", kind, lat)
-		fmt.Printf("  %-22s %2d clients: %s\n", kind, *par, thr)
+		fmt.Printf("  %-24s 1 client:   %s\n", kind, lat)
+		fmt.Printf("  %-24s %2d clients: %s\n", kind, *par, thr)
 	}
 	pc.Close()
 

@@ -157,7 +157,7 @@ func (n *node) do(f []string) string {
 		}
 		return "err timeout"
 	case "findkey":
-		for i := uint64(1); i < 100000; i++ {
+		for i := max(arg(2), 1); i < 100000; i++ {
 			if n.c.HomeOf(key(i)) == f[1] {
 				return fmt.Sprintf("ok %d", i)
 			}
