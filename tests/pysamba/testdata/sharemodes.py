@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""Share-mode scenarios against a Shoal cluster through python3-samba's libsmb.
+
+Run inside the test's network namespace (libsmb always dials port 445):
+
+    sharemodes.py SCENARIO USER PASSWORD HOST1 HOST2 HOST3
+
+Every step's outcome (OK or the NT_STATUS name a call raised) is printed as
+one JSON object on stdout; the Go test decides which outcomes are right, so
+the same script serves the clustered run and the unclustered control.
+"""
+
+import json
+import sys
+import time
+
+from samba import NTSTATUSError, credentials, ntstatus
+from samba.samba3 import libsmb_samba_internal as libsmb
+from samba.samba3 import param as s3param
+
+# MS-SMB2 2.2.13 access masks, share access and dispositions.
+FILE_GENERIC_READ = 0x00120089
+FILE_GENERIC_WRITE = 0x00120116
+DELETE = 0x00010000
+SHARE_READ, SHARE_WRITE, SHARE_DELETE = 0x1, 0x2, 0x4
+FILE_OPEN, FILE_OVERWRITE_IF = 1, 5
+
+STATUS_NAMES = {v: k for k, v in vars(ntstatus).items()
+                if k.startswith("NT_STATUS_") and isinstance(v, int)}
+
+
+def status(err):
+    """The NT_STATUS name of an NTSTATUSError."""
+    code = err.args[0] & 0xFFFFFFFF
+    return STATUS_NAMES.get(code, "0x%08x" % code)
+
+
+def attempt(fn):
+    """Run fn; return ("OK", its result) or (the status it raised, None)."""
+    try:
+        return "OK", fn()
+    except NTSTATUSError as err:
+        return status(err), None
+
+
+def connect(host, user, password, wait=10.0):
+    """A libsmb SMB2/3 connection to //host/data, retried until the user
+    can log on (user records replicate to every node asynchronously)."""
+    lp = s3param.get_context()
+    # Samba's defaults without a site smb.conf (an unloaded context has
+    # empty lists, e.g. no SMB3 signing algorithm at all).
+    lp.load("/dev/null")
+    lp.set("client min protocol", "SMB2_02")
+    lp.set("client max protocol", "SMB3")
+    creds = credentials.Credentials()
+    creds.guess(lp)
+    creds.set_username(user)
+    creds.set_password(password)
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return libsmb.Conn(host, "data", lp, creds)
+        except NTSTATUSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def deny_write(c1, c2, _c3):
+    """n1 opens for read sharing read only; a write open via n2 conflicts
+    until n1 closes."""
+    name = "denywrite.txt"
+    f1 = c1.create(name, DesiredAccess=FILE_GENERIC_READ | FILE_GENERIC_WRITE,
+                   ShareAccess=SHARE_READ, CreateDisposition=FILE_OVERWRITE_IF)
+    res = {}
+    res["n2_write_while_n1_open"], f2 = attempt(lambda: c2.create(
+        name, DesiredAccess=FILE_GENERIC_WRITE,
+        ShareAccess=SHARE_READ | SHARE_WRITE | SHARE_DELETE))
+    if f2 is not None:
+        c2.close(f2)
+    res["n2_read_while_n1_open"], f2 = attempt(lambda: c2.create(
+        name, DesiredAccess=FILE_GENERIC_READ,
+        ShareAccess=SHARE_READ | SHARE_WRITE | SHARE_DELETE))
+    if f2 is not None:
+        c2.close(f2)
+    c1.close(f1)
+    res["n2_write_after_n1_close"], f2 = attempt(lambda: c2.create(
+        name, DesiredAccess=FILE_GENERIC_WRITE,
+        ShareAccess=SHARE_READ | SHARE_WRITE | SHARE_DELETE))
+    if f2 is not None:
+        c2.close(f2)
+    return res
+
+
+def listed(conn, name):
+    """Whether name appears in the share's root listing through conn."""
+    return any(e["name"] == name for e in conn.list(""))
+
+
+def delete_on_close(c1, c2, c3):
+    """n2 sets delete-on-close while n1 holds an open: the name stays (but
+    refuses new opens) until n1 closes, then it is gone everywhere."""
+    name = "doc.txt"
+    all_share = SHARE_READ | SHARE_WRITE | SHARE_DELETE
+    f1 = c1.create(name, DesiredAccess=FILE_GENERIC_READ | FILE_GENERIC_WRITE,
+                   ShareAccess=all_share, CreateDisposition=FILE_OVERWRITE_IF)
+    res = {}
+    f2 = c2.create(name, DesiredAccess=DELETE | FILE_GENERIC_READ,
+                   ShareAccess=all_share)
+    res["n2_set_delete_on_close"], _ = attempt(
+        lambda: c2.delete_on_close(f2, 1))
+    c2.close(f2)
+    res["listed_via_n1_while_n1_open"] = listed(c1, name)
+    res["n3_open_while_pending"], f3 = attempt(lambda: c3.create(
+        name, DesiredAccess=FILE_GENERIC_READ, ShareAccess=all_share))
+    if f3 is not None:
+        c3.close(f3)
+    c1.close(f1)
+    res["n3_open_after_n1_close"], f3 = attempt(lambda: c3.create(
+        name, DesiredAccess=FILE_GENERIC_READ, ShareAccess=all_share))
+    if f3 is not None:
+        c3.close(f3)
+    res["listed_via_n3_after_close"] = listed(c3, name)
+    return res
+
+
+SCENARIOS = {"deny_write": deny_write, "delete_on_close": delete_on_close}
+
+
+def main(argv):
+    if len(argv) != 7 or argv[1] not in SCENARIOS:
+        sys.exit("usage: sharemodes.py {%s} USER PASSWORD HOST1 HOST2 HOST3"
+                 % "|".join(sorted(SCENARIOS)))
+    user, password = argv[2], argv[3]
+    conns = [connect(h, user, password) for h in argv[4:7]]
+    print(json.dumps(SCENARIOS[argv[1]](*conns), sort_keys=True))
+
+
+if __name__ == "__main__":
+    main(sys.argv)
