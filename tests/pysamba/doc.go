@@ -1,6 +1,6 @@
 // Package pysamba drives a Shoal cluster with python3-samba's libsmb
 // bindings (samba.samba3.libsmb_samba_internal), Samba's own client
-// library, for cross-node share modes and delete-on-close.
+// library, for cross-node share modes, delete-on-close and an oplock break.
 //
 // libsmb always dials port 445, so each test creates a network namespace
 // (ip netns add; root only), brings up its loopback and runs three noded

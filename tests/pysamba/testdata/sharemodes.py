@@ -24,6 +24,7 @@ FILE_GENERIC_WRITE = 0x00120116
 DELETE = 0x00010000
 SHARE_READ, SHARE_WRITE, SHARE_DELETE = 0x1, 0x2, 0x4
 FILE_OPEN, FILE_OVERWRITE_IF = 1, 5
+REQUEST_BATCH_OPLOCK = 0x4  # CreateFlags: libsmb asks for SMB2_OPLOCK_LEVEL_BATCH
 
 STATUS_NAMES = {v: k for k, v in vars(ntstatus).items()
                 if k.startswith("NT_STATUS_") and isinstance(v, int)}
@@ -43,9 +44,14 @@ def attempt(fn):
         return status(err), None
 
 
-def connect(host, user, password, wait=10.0):
+def connect(host, user, password, multi_threaded=False, wait=10.0):
     """A libsmb SMB2/3 connection to //host/data, retried until the user
-    can log on (user records replicate to every node asynchronously)."""
+    can log on (user records replicate to every node asynchronously).
+
+    A multi-threaded one has its own thread reading the socket all the time
+    (and its calls release the GIL), so a break sent to it is seen at once;
+    but in 4.17 its list() returns nothing, so only the oplock scenario
+    uses it."""
     lp = s3param.get_context()
     # Samba's defaults without a site smb.conf (an unloaded context has
     # empty lists, e.g. no SMB3 signing algorithm at all).
@@ -59,7 +65,8 @@ def connect(host, user, password, wait=10.0):
     deadline = time.monotonic() + wait
     while True:
         try:
-            return libsmb.Conn(host, "data", lp, creds)
+            return libsmb.Conn(host, "data", lp, creds,
+                               multi_threaded=multi_threaded)
         except NTSTATUSError:
             if time.monotonic() > deadline:
                 raise
@@ -124,7 +131,35 @@ def delete_on_close(c1, c2, c3):
     return res
 
 
-SCENARIOS = {"deny_write": deny_write, "delete_on_close": delete_on_close}
+def batch_oplock_break(c1, c2, _c3):
+    """n1 holds a batch oplock; a write open via n2 must break it.
+
+    Samba 4.17's libsmb cannot acknowledge an SMB2 break: its get_oplock_break
+    waits for SMB1 breaks only, and smbXcli treats an unsolicited SMB2
+    OPLOCK_BREAK as NT_STATUS_INVALID_NETWORK_RESPONSE and drops the
+    connection. So the break shows as n1's connection being gone, and n2's
+    open completes once the server has closed n1's handle. Had no break been
+    sent, n1's connection would still answer an echo."""
+    name = "oplock.txt"
+    all_share = SHARE_READ | SHARE_WRITE | SHARE_DELETE
+    c1.create(name, CreateFlags=REQUEST_BATCH_OPLOCK,
+              DesiredAccess=FILE_GENERIC_READ | FILE_GENERIC_WRITE,
+              ShareAccess=all_share, CreateDisposition=FILE_OVERWRITE_IF)
+    res = {}
+    res["n2_write_open"], f2 = attempt(lambda: c2.create(
+        name, DesiredAccess=FILE_GENERIC_WRITE, ShareAccess=all_share))
+    if f2 is not None:
+        c2.close(f2)
+    res["n1_echo_after_n2_open"], _ = attempt(c1.echo)
+    return res
+
+
+# Each scenario and whether its connections must be multi-threaded.
+SCENARIOS = {
+    "deny_write": (deny_write, False),
+    "delete_on_close": (delete_on_close, False),
+    "batch_oplock_break": (batch_oplock_break, True),
+}
 
 
 def main(argv):
@@ -132,8 +167,9 @@ def main(argv):
         sys.exit("usage: sharemodes.py {%s} USER PASSWORD HOST1 HOST2 HOST3"
                  % "|".join(sorted(SCENARIOS)))
     user, password = argv[2], argv[3]
-    conns = [connect(h, user, password) for h in argv[4:7]]
-    print(json.dumps(SCENARIOS[argv[1]](*conns), sort_keys=True))
+    scenario, multi_threaded = SCENARIOS[argv[1]]
+    conns = [connect(h, user, password, multi_threaded) for h in argv[4:7]]
+    print(json.dumps(scenario(*conns), sort_keys=True))
 
 
 if __name__ == "__main__":
