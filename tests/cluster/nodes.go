@@ -81,7 +81,7 @@ type Node struct {
 	Socket  string // its admin socket
 	// AdminAddr is its admin TCP listener (Config.AdminPeers only).
 	AdminAddr string
-	PID     int
+	PID       int
 
 	cmd  *exec.Cmd
 	done chan struct{}
