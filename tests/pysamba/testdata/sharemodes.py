@@ -23,6 +23,7 @@ FILE_GENERIC_READ = 0x00120089
 FILE_GENERIC_WRITE = 0x00120116
 DELETE = 0x00010000
 SHARE_READ, SHARE_WRITE, SHARE_DELETE = 0x1, 0x2, 0x4
+ALL_SHARE = SHARE_READ | SHARE_WRITE | SHARE_DELETE
 FILE_OPEN, FILE_OVERWRITE_IF = 1, 5
 REQUEST_BATCH_OPLOCK = 0x4  # CreateFlags: libsmb asks for SMB2_OPLOCK_LEVEL_BATCH
 
@@ -42,6 +43,16 @@ def attempt(fn):
         return "OK", fn()
     except NTSTATUSError as err:
         return status(err), None
+
+
+def try_open(conn, name, access, share=ALL_SHARE):
+    """Open name through conn and close it again; return "OK" or the status
+    the open raised."""
+    st, fnum = attempt(lambda: conn.create(name, DesiredAccess=access,
+                                           ShareAccess=share))
+    if fnum is not None:
+        conn.close(fnum)
+    return st
 
 
 def connect(host, user, password, multi_threaded=False, wait=10.0):
@@ -79,23 +90,12 @@ def deny_write(c1, c2, _c3):
     name = "denywrite.txt"
     f1 = c1.create(name, DesiredAccess=FILE_GENERIC_READ | FILE_GENERIC_WRITE,
                    ShareAccess=SHARE_READ, CreateDisposition=FILE_OVERWRITE_IF)
-    res = {}
-    res["n2_write_while_n1_open"], f2 = attempt(lambda: c2.create(
-        name, DesiredAccess=FILE_GENERIC_WRITE,
-        ShareAccess=SHARE_READ | SHARE_WRITE | SHARE_DELETE))
-    if f2 is not None:
-        c2.close(f2)
-    res["n2_read_while_n1_open"], f2 = attempt(lambda: c2.create(
-        name, DesiredAccess=FILE_GENERIC_READ,
-        ShareAccess=SHARE_READ | SHARE_WRITE | SHARE_DELETE))
-    if f2 is not None:
-        c2.close(f2)
+    res = {
+        "n2_write_while_n1_open": try_open(c2, name, FILE_GENERIC_WRITE),
+        "n2_read_while_n1_open": try_open(c2, name, FILE_GENERIC_READ),
+    }
     c1.close(f1)
-    res["n2_write_after_n1_close"], f2 = attempt(lambda: c2.create(
-        name, DesiredAccess=FILE_GENERIC_WRITE,
-        ShareAccess=SHARE_READ | SHARE_WRITE | SHARE_DELETE))
-    if f2 is not None:
-        c2.close(f2)
+    res["n2_write_after_n1_close"] = try_open(c2, name, FILE_GENERIC_WRITE)
     return res
 
 
@@ -108,25 +108,18 @@ def delete_on_close(c1, c2, c3):
     """n2 sets delete-on-close while n1 holds an open: the name stays (but
     refuses new opens) until n1 closes, then it is gone everywhere."""
     name = "doc.txt"
-    all_share = SHARE_READ | SHARE_WRITE | SHARE_DELETE
     f1 = c1.create(name, DesiredAccess=FILE_GENERIC_READ | FILE_GENERIC_WRITE,
-                   ShareAccess=all_share, CreateDisposition=FILE_OVERWRITE_IF)
+                   ShareAccess=ALL_SHARE, CreateDisposition=FILE_OVERWRITE_IF)
     res = {}
     f2 = c2.create(name, DesiredAccess=DELETE | FILE_GENERIC_READ,
-                   ShareAccess=all_share)
+                   ShareAccess=ALL_SHARE)
     res["n2_set_delete_on_close"], _ = attempt(
         lambda: c2.delete_on_close(f2, 1))
     c2.close(f2)
     res["listed_via_n1_while_n1_open"] = listed(c1, name)
-    res["n3_open_while_pending"], f3 = attempt(lambda: c3.create(
-        name, DesiredAccess=FILE_GENERIC_READ, ShareAccess=all_share))
-    if f3 is not None:
-        c3.close(f3)
+    res["n3_open_while_pending"] = try_open(c3, name, FILE_GENERIC_READ)
     c1.close(f1)
-    res["n3_open_after_n1_close"], f3 = attempt(lambda: c3.create(
-        name, DesiredAccess=FILE_GENERIC_READ, ShareAccess=all_share))
-    if f3 is not None:
-        c3.close(f3)
+    res["n3_open_after_n1_close"] = try_open(c3, name, FILE_GENERIC_READ)
     res["listed_via_n3_after_close"] = listed(c3, name)
     return res
 
@@ -141,15 +134,10 @@ def batch_oplock_break(c1, c2, _c3):
     open completes once the server has closed n1's handle. Had no break been
     sent, n1's connection would still answer an echo."""
     name = "oplock.txt"
-    all_share = SHARE_READ | SHARE_WRITE | SHARE_DELETE
     c1.create(name, CreateFlags=REQUEST_BATCH_OPLOCK,
               DesiredAccess=FILE_GENERIC_READ | FILE_GENERIC_WRITE,
-              ShareAccess=all_share, CreateDisposition=FILE_OVERWRITE_IF)
-    res = {}
-    res["n2_write_open"], f2 = attempt(lambda: c2.create(
-        name, DesiredAccess=FILE_GENERIC_WRITE, ShareAccess=all_share))
-    if f2 is not None:
-        c2.close(f2)
+              ShareAccess=ALL_SHARE, CreateDisposition=FILE_OVERWRITE_IF)
+    res = {"n2_write_open": try_open(c2, name, FILE_GENERIC_WRITE)}
     res["n1_echo_after_n2_open"], _ = attempt(c1.echo)
     return res
 
