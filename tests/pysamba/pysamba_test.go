@@ -93,7 +93,7 @@ func runScenario(t *testing.T, py, ns, scenario string) map[string]any {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	args := append([]string{"netns", "exec", ns, py, script, scenario, cluster.TestUser, cluster.TestPass}, hosts...)
+	args := append([]string{"netns", "exec", ns, py, "-B", script, scenario, cluster.TestUser, cluster.TestPass}, hosts...)
 	cmd := exec.CommandContext(ctx, "ip", args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
