@@ -167,7 +167,7 @@ func run(cfg config) (int, error) {
 		return 1, err
 	}
 	bn := &bench{ctx: ctx, dialect: code, dur: cfg.dur, files: cfg.files, protection: cfg.protection,
-		local: local, srcSize: cfg.sizeMiB << 20, verified: map[string]bool{},
+		local: local, srcSize: cfg.sizeMiB << 20, verified: map[string]bool{}, putDone: map[string]bool{},
 		emptyConf: filepath.Join(local, "smb.conf")}
 	if err := os.WriteFile(bn.emptyConf, []byte("[global]\n"), 0o644); err != nil {
 		return 1, err

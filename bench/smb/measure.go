@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"syscall"
 	"time"
 
 	smb2 "github.com/hirochachacha/go-smb2"
@@ -75,6 +76,7 @@ type bench struct {
 	srcSize    int64
 	emptyConf  string
 	verified   map[string]bool // servers whose get was checked byte for byte
+	putDone    map[string]bool // servers that hold bench-1.bin from a put
 }
 
 // smbclient runs one smbclient command on s and returns its wall time.
@@ -96,10 +98,21 @@ func (b *bench) smbclient(s *server, command string) (time.Duration, error) {
 }
 
 func (b *bench) put(s *server, run int) (float64, error) {
+	// Every put writes a new file: the previous run's is deleted (and its
+	// blocks freed and written back) before the clock starts, so that no
+	// run pays for truncating 1 GiB and the filesystem is in the same
+	// state whichever server ran before.
+	if b.putDone[s.name] {
+		if _, err := b.smbclient(s, "del bench-1.bin"); err != nil {
+			return 0, err
+		}
+		syscall.Sync()
+	}
 	el, err := b.smbclient(s, fmt.Sprintf(`put "%s" bench-1.bin`, b.src))
 	if err != nil {
 		return 0, err
 	}
+	b.putDone[s.name] = true
 	return float64(b.srcSize) / el.Seconds() / 1e6, nil
 }
 
