@@ -427,7 +427,12 @@ func (c *Cluster) delegLoop() {
 	if c.cfg.MaxDelegations == 0 {
 		return
 	}
-	t := time.NewTicker(min(c.cfg.DelegationIdle/2, time.Second))
+	c.every(min(c.cfg.DelegationIdle/2, time.Second), c.giveBackIdle)
+}
+
+// every runs f every d until the cluster closes.
+func (c *Cluster) every(d time.Duration, f func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -435,7 +440,7 @@ func (c *Cluster) delegLoop() {
 			return
 		case <-t.C:
 		}
-		c.giveBackIdle()
+		f()
 	}
 }
 

@@ -23,7 +23,6 @@ import (
 	"cmp"
 	"slices"
 	"strings"
-	"time"
 
 	"shoal/lockdb/table"
 )
@@ -57,18 +56,7 @@ func (c *Cluster) startReplicaLoopLocked() {
 
 // replicaLoop sends this node's self-homed durable opens to its successor
 // every heartbeat in which they (or the successor) changed.
-func (c *Cluster) replicaLoop() {
-	t := time.NewTicker(c.cfg.HeartbeatInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.ctx.Done():
-			return
-		case <-t.C:
-		}
-		c.replicateOnce()
-	}
-}
+func (c *Cluster) replicaLoop() { c.every(c.cfg.HeartbeatInterval, c.replicateOnce) }
 
 func (c *Cluster) replicateOnce() {
 	c.mu.Lock()
