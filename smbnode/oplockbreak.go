@@ -56,6 +56,10 @@ func (s *Server) Break(b table.Break) {
 	}
 	if err := c.send(msg, nil); err != nil {
 		c.close()
+		return
+	}
+	if b.AckRequired {
+		go c.watchBreakDelivery() // breakwatch.go
 	}
 }
 
