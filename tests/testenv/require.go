@@ -19,6 +19,7 @@ var debianPackage = map[string]string{
 	"postfix":       "postfix",
 	"doveadm":       "dovecot-imapd",
 	"ip":            "iproute2",
+	"iptables":      "iptables",
 }
 
 // InCI reports whether the tests run in CI (environment CI=true or CI=1),
