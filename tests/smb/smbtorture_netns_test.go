@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +21,11 @@ import (
 // OUTPUT chain, so they run only inside a network namespace of their own,
 // never against the host's firewall.
 var netnsTortureTests = []string{"smb2.oplock.batch22b"}
+
+// netnsOnly reports whether the pass list entry name is enforced by
+// TestSmbtortureNetns only (TestSmbtorture runs its suite without
+// iptables, where it cannot pass).
+func netnsOnly(name string) bool { return slices.Contains(netnsTortureTests, name) }
 
 // TestSmbtortureNetns runs netnsTortureTests with
 // torture:use_iptables=yes against one node in a new network namespace,
