@@ -45,11 +45,15 @@ func (c *conn) tcpState() (st tcpSendState, ok bool) {
 		return st, false
 	}
 	cerr := raw.Control(func(fd uintptr) {
-		q, err := unix.IoctlGetInt(int(fd), unix.TIOCOUTQ) // SIOCOUTQ
+		// Acknowledged bytes first, then the queue: an ACK arriving
+		// between the two reads then makes acked+queued fall short of
+		// what was written (the watch ends early, for a client that is
+		// alive), never exceed it (a watch that could not end).
+		info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
 		if err != nil {
 			return
 		}
-		info, err := unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO)
+		q, err := unix.IoctlGetInt(int(fd), unix.TIOCOUTQ) // SIOCOUTQ: written, not yet acknowledged
 		if err != nil {
 			return
 		}
