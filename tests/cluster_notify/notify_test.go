@@ -48,7 +48,10 @@ func TestCrossNodeNotify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mid, err := w.sendNotify(early, names, false)
+	// The watch is held (interim answer) before the delete: a watch
+	// request that races a delete-on-close through another node can miss
+	// the DELETE_PENDING and wait (a known bug, noted in issue 5).
+	mid, err := w.notify(early, names, false)
 	if err != nil {
 		t.Fatal(err)
 	}
