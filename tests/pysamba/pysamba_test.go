@@ -5,13 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,14 +34,6 @@ func requireTools(t *testing.T) string {
 		t.Setenv("PATH", filepath.Dir(systemPython)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	}
 	testenv.Require(t, "python3-samba")
-	testenv.Require(t, "ip")
-	if os.Geteuid() != 0 {
-		msg := "pysamba: creating a network namespace needs root"
-		if testenv.InCI() {
-			t.Fatal(msg)
-		}
-		t.Skipf("*** SKIPPED: %s ***", msg)
-	}
 	py, err := exec.LookPath("python3")
 	if err != nil {
 		t.Fatal(err)
@@ -51,32 +41,10 @@ func requireTools(t *testing.T) string {
 	return py
 }
 
-var netnsSeq atomic.Int32
-
-// newNetns creates a network namespace with its loopback up and deletes
-// it when the test ends (after the nodes, which are stopped by cleanups
-// registered later).
-func newNetns(t *testing.T) string {
-	t.Helper()
-	name := fmt.Sprintf("shoalpy%d-%d", os.Getpid(), netnsSeq.Add(1))
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", name, err, out)
-		}
-	})
-	if out, err := exec.Command("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("lo up in %s: %v: %s", name, err, out)
-	}
-	return name
-}
-
 // startCluster starts three nodes (clustered or not) in a new namespace.
 func startCluster(t *testing.T, unclustered bool) (*cluster.Cluster, string) {
 	t.Helper()
-	ns := newNetns(t)
+	ns := testenv.NewNetns(t, "shoalpy")
 	c := cluster.StartForTest(t, 3, func(cfg *cluster.Config) {
 		cfg.Netns, cfg.Hosts, cfg.SMBPort, cfg.Unclustered = ns, hosts, 445, unclustered
 	})

@@ -3,7 +3,6 @@ package smb
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"slices"
@@ -35,15 +34,7 @@ func netnsOnly(name string) bool { return slices.Contains(netnsTortureTests, nam
 // test). Needs root, ip and iptables (a failure in CI when missing).
 func TestSmbtortureNetns(t *testing.T) {
 	testenv.Require(t, "smbtorture")
-	testenv.Require(t, "ip")
 	testenv.Require(t, "iptables")
-	if os.Geteuid() != 0 {
-		msg := "smbtorture netns: creating a network namespace needs root"
-		if testenv.InCI() {
-			t.Fatal(msg)
-		}
-		t.Skipf("*** SKIPPED: %s ***", msg)
-	}
 	ipt, err := exec.LookPath("iptables")
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +46,7 @@ func TestSmbtortureNetns(t *testing.T) {
 	out := tortureOutDir(t)
 	for _, name := range netnsTortureTests {
 		t.Run(name, func(t *testing.T) {
-			ns := newTortureNetns(t)
+			ns := testenv.NewNetns(t, "shoaltort")
 			c := cluster.StartForTest(t, 1, func(cfg *cluster.Config) {
 				cfg.Netns, cfg.Host, cfg.SMBPort = ns, "127.0.0.1", 445
 				// as TestSmbtorture runs its suites (see there)
@@ -93,26 +84,6 @@ func TestSmbtortureNetns(t *testing.T) {
 				lastLines(stdout.String()+"\n"+stderr.String(), 30))
 		})
 	}
-}
-
-// newTortureNetns creates a network namespace with its loopback up and
-// deletes it when the test ends (after the node, whose cleanup is
-// registered later and so runs first).
-func newTortureNetns(t *testing.T) string {
-	t.Helper()
-	name := fmt.Sprintf("shoaltort%d", os.Getpid())
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", name, err, out)
-		}
-	})
-	if out, err := exec.Command("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("lo up in %s: %v: %s", name, err, out)
-	}
-	return name
 }
 
 // checkNetnsResult fails t when name did not run, when smbtorture could not
